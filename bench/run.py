@@ -1,0 +1,158 @@
+"""Benchmark the pipeline's phases on simulated worlds of several sizes.
+
+Each phase runs in its own process, so its wall time and peak memory (max RSS, from
+wait4) are its own. Figures go to a JSON file; bench/README.md shows this machine's.
+
+    .venv/bin/python bench/run.py --sizes 10000 100000 1000000 --out bench/results.json
+    .venv/bin/python bench/run.py --demo   # the default `funnelhouse run`, end to end
+
+At every size the raw load lands the simulator's files straight into raw tables; HTTP
+extraction is benchmarked separately with the connectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``command``; return its wall seconds and peak RSS in MiB, failing loudly."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark phase failed: {' '.join(command)}")
+    return {"wall_seconds": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+
+
+def load_phase(world: Path, warehouse: Path) -> None:
+    """The raw load, as `funnelhouse run` does it (run in a child process by ``measure``)."""
+    from ingestion.hubspot.files import land_hubspot_files
+    from ingestion.settings import load_settings
+    from ingestion.simulator import load_manifest
+    from ingestion.warehouse import connect
+
+    settings = load_settings(warehouse=warehouse, home=warehouse.parent)
+    with connect(settings) as con:
+        land_hubspot_files(
+            con,
+            world / "hubspot",
+            portal_id=load_manifest(world)["portal_id"],
+            load_id="bench",
+            loaded_at=datetime.now(UTC),
+            progress=print,
+        )
+
+
+def bench_size(deals: int, workdir: Path) -> list[dict]:
+    from ingestion.settings import load_settings
+
+    world = workdir / "world"
+    warehouse = workdir / "warehouse.duckdb"
+    settings = load_settings(home=workdir, warehouse=warehouse)
+    phases = {
+        "generate": [
+            PYTHON,
+            "-m",
+            "ingestion.simulator",
+            "--deals",
+            str(deals),
+            "--seed",
+            "1",
+            "--out",
+            str(world),
+        ],
+        "load_raw": [
+            PYTHON,
+            __file__,
+            "_load",
+            "--world",
+            str(world),
+            "--warehouse",
+            str(warehouse),
+        ],
+    }
+    results = []
+    for phase, command in phases.items():
+        results.append({"deals": deals, "phase": phase, **measure(command)})
+        print(results[-1], flush=True)
+    from ingestion.simulator import load_manifest
+
+    as_of = datetime.fromisoformat(load_manifest(world)["end_date"]).date()
+    dbt_vars = json.dumps(settings.dbt_vars(as_of))
+    dbt = [
+        str(BIN / "dbt"),
+        "build",
+        "--project-dir",
+        str(ROOT / "dbt_project"),
+        "--profiles-dir",
+        str(ROOT / "dbt_project"),
+        "--vars",
+        dbt_vars,
+        "--target-path",
+        str(workdir / "dbt_target"),
+        "--quiet",
+    ]
+    results.append({"deals": deals, "phase": "dbt_build", **measure(dbt)})
+    print(results[-1], flush=True)
+    return results
+
+
+def bench_demo(workdir: Path) -> list[dict]:
+    """The README's main command on a fresh home: world generation included."""
+    command = [str(BIN / "funnelhouse"), "run", "--home", str(workdir)]
+    first = {"deals": 5000, "phase": "demo_run_fresh", **measure(command)}
+    again = {"deals": 5000, "phase": "demo_run_again", **measure(command)}
+    return [first, again]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    load = commands.add_parser("_load")
+    load.add_argument("--world", type=Path, required=True)
+    load.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--demo", action="store_true", help="also time the default demo run")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args()
+    if args.command == "_load":
+        load_phase(args.world, args.warehouse)
+        return
+
+    results = []
+    if args.demo:
+        with tempfile.TemporaryDirectory(prefix="fh-bench-demo-") as workdir:
+            results += bench_demo(Path(workdir))
+    for deals in args.sizes:
+        workdir = Path(tempfile.mkdtemp(prefix=f"fh-bench-{deals}-"))
+        try:
+            results += bench_size(deals, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "results": results,
+    }
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"figures written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

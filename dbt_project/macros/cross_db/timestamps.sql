@@ -1,0 +1,62 @@
+{#- Timestamps are stored as UTC without a zone. These macros are the only place that
+    knows how each engine parses and shifts them, so models stay portable. -#}
+
+{% macro parse_utc_timestamp(expression) -%}
+    {{ return(adapter.dispatch('parse_utc_timestamp', 'funnelhouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__parse_utc_timestamp(expression) -%}
+    cast({{ expression }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro duckdb__parse_utc_timestamp(expression) -%}
+    (try_cast({{ expression }} as timestamptz) at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__parse_utc_timestamp(expression) -%}
+    to_utc_timestamp(to_timestamp({{ expression }}), 'UTC')
+{%- endmacro %}
+
+
+{#- UTC timestamp -> wall-clock time in the reporting time zone (for day and month bounds). -#}
+{% macro to_reporting_tz(expression) -%}
+    {{ return(adapter.dispatch('to_reporting_tz', 'funnelhouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__to_reporting_tz(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro duckdb__to_reporting_tz(expression) -%}
+    {%- if var('reporting_timezone') == 'UTC' -%}
+        {{ expression }}
+    {%- else -%}
+        timezone('{{ var("reporting_timezone") }}', ({{ expression }}) at time zone 'UTC')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__to_reporting_tz(expression) -%}
+    from_utc_timestamp({{ expression }}, '{{ var("reporting_timezone") }}')
+{%- endmacro %}
+
+
+{#- Wall-clock time in the reporting time zone -> UTC timestamp. -#}
+{% macro local_to_utc(expression) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'funnelhouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc(expression) -%}
+    {%- if var('reporting_timezone') == 'UTC' -%}
+        {{ expression }}
+    {%- else -%}
+        (timezone('{{ var("reporting_timezone") }}', {{ expression }}) at time zone 'UTC')
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__local_to_utc(expression) -%}
+    to_utc_timestamp({{ expression }}, '{{ var("reporting_timezone") }}')
+{%- endmacro %}

@@ -1,0 +1,123 @@
+{#- Every deal of every source as it stood at the as-of time: the tracked properties take
+    their last recorded value, falling back to the record's current value when a source
+    keeps no history for them. -#}
+with deals as (
+    select *
+    from {{ ref('stg_hubspot__deals') }}
+    where created_at < {{ as_of_timestamp() }}
+),
+
+ranked_values as (
+    select
+        deal_key,
+        property_name,
+        property_value,
+        changed_at,
+        row_number() over (
+            partition by deal_key, property_name order by changed_at desc, property_value
+        ) as recency
+    from {{ ref('int_deal_property_changes') }}
+),
+
+latest_values as (
+    select
+        deal_key,
+        max(case when property_name = 'amount' then property_value end) as amount_value,
+        max(case when property_name = 'closedate' then property_value end) as close_date_value,
+        max(case when property_name = 'hubspot_owner_id' then property_value end) as owner_id,
+        max(case when property_name = 'hs_forecast_category' then property_value end)
+            as forecast_category
+    from ranked_values
+    where recency = 1
+    group by deal_key
+),
+
+current_stage as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by deal_key order by change_number desc) as recency
+        from {{ ref('int_deal_stage_changes') }}
+    ) as ranked
+    where recency = 1
+),
+
+-- Win rates and cycle credit the owner at close: the owner value in force at the final close.
+owner_at_close as (
+    select
+        deal_key,
+        owner_id
+    from (
+        select
+            changes.deal_key,
+            changes.property_value as owner_id,
+            row_number() over (
+                partition by changes.deal_key order by changes.changed_at desc
+            ) as recency
+        from {{ ref('int_deal_property_changes') }} as changes
+        inner join current_stage on changes.deal_key = current_stage.deal_key
+        where
+            changes.property_name = 'hubspot_owner_id'
+            and current_stage.is_closed
+            and changes.changed_at <= current_stage.changed_at
+    ) as ranked
+    where recency = 1
+),
+
+merged_ids as (
+    select
+        source_instance,
+        deal_key as survivor_deal_key,
+        {{ split_to_rows('merged_deal_ids', ';') }} as merged_deal_id
+    from {{ ref('stg_hubspot__deals') }}
+    where merged_deal_ids is not null and merged_deal_ids <> ''
+),
+
+merge_survivors as (
+    select
+        {{ source_key('hubspot', 'source_instance', 'merged_deal_id') }} as deal_key,
+        min(survivor_deal_key) as merged_into_deal_key
+    from merged_ids
+    group by 1
+)
+
+select
+    deals.deal_key,
+    deals.source_system,
+    deals.source_instance,
+    deals.deal_id,
+    deals.deal_name,
+    deals.pipeline_id,
+    coalesce(current_stage.stage_id, deals.stage_id) as stage_id,
+    current_stage.canonical_stage,
+    coalesce(current_stage.is_closed, false) as is_closed,
+    coalesce(current_stage.is_won, false) as is_won,
+    case when current_stage.is_closed then current_stage.changed_at end as closed_at,
+    case
+        when latest_values.owner_id is not null
+            then {{ source_key('hubspot', 'deals.source_instance', 'latest_values.owner_id') }}
+        else deals.owner_key
+    end as owner_key,
+    case
+        when owner_at_close.owner_id is not null
+            then {{ source_key('hubspot', 'deals.source_instance', 'owner_at_close.owner_id') }}
+    end as owner_at_close_key,
+    coalesce(
+        cast(nullif(latest_values.amount_value, '') as {{ dbt.type_numeric() }}), deals.amount
+    ) as amount,
+    deals.currency_code,
+    coalesce(
+        {{ parse_utc_timestamp('latest_values.close_date_value') }}, deals.close_date_at
+    ) as close_date_at,
+    coalesce(lower(latest_values.forecast_category), deals.forecast_category)
+        as forecast_category,
+    deals.lost_reason,
+    deals.created_at,
+    deals.is_archived or deals.is_vanished as is_deleted,
+    merge_survivors.merged_into_deal_key
+from deals
+left join latest_values on deals.deal_key = latest_values.deal_key
+left join current_stage on deals.deal_key = current_stage.deal_key
+left join owner_at_close on deals.deal_key = owner_at_close.deal_key
+left join merge_survivors on deals.deal_key = merge_survivors.deal_key

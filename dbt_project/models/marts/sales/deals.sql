@@ -1,0 +1,97 @@
+{#- One row per deal as it stood at the as-of time, wide enough for BI: owner and owner at
+    close, team, company, pipeline, canonical stage, amounts, dates, cycle time, and the
+    original channel of the deal's first contact. Deleted and merged deals stay, flagged,
+    and are excluded from metrics. -#}
+with deals as (
+    select * from {{ ref('int_deals') }}
+),
+
+stages as (
+    select * from {{ ref('stg_hubspot__pipeline_stages') }}
+),
+
+owners as (
+    select * from {{ ref('stg_hubspot__owners') }}
+),
+
+first_company as (
+    select
+        deal_key,
+        min(company_key) as company_key
+    from {{ ref('stg_hubspot__deal_companies') }}
+    group by deal_key
+),
+
+-- The deal's first contact: the earliest-created contact associated with it.
+first_contact as (
+    select
+        deal_key,
+        contact_key,
+        original_channel,
+        original_source
+    from (
+        select
+            links.deal_key,
+            contacts.contact_key,
+            contacts.original_channel,
+            contacts.original_source,
+            row_number() over (
+                partition by links.deal_key order by contacts.created_at, contacts.contact_key
+            ) as contact_rank
+        from {{ ref('stg_hubspot__deal_contacts') }} as links
+        inner join {{ ref('int_contacts') }} as contacts on links.contact_key = contacts.contact_key
+    ) as ranked
+    where contact_rank = 1
+)
+
+select
+    deals.deal_key,
+    deals.source_system,
+    deals.source_instance,
+    deals.deal_id,
+    deals.deal_name,
+    deals.pipeline_id,
+    stages.pipeline_label,
+    deals.stage_id,
+    stages.stage_label,
+    deals.canonical_stage,
+    case
+        when deals.is_won then 'won'
+        when deals.is_closed then 'lost'
+        else 'open'
+    end as outcome,
+    deals.is_closed,
+    deals.is_won,
+    deals.amount,
+    deals.currency_code,
+    deals.forecast_category,
+    stages.crm_probability,
+    deals.lost_reason,
+    deals.owner_key,
+    owners.owner_name,
+    owners.team_key,
+    owners.team_name,
+    deals.owner_at_close_key,
+    first_company.company_key,
+    first_contact.contact_key as first_contact_key,
+    first_contact.original_source as first_touch_source,
+    coalesce(first_contact.original_channel, 'unattributed') as first_touch_channel,
+    deals.created_at,
+    deals.close_date_at,
+    deals.closed_at,
+    case
+        when deals.is_closed then {{ days_between('deals.created_at', 'deals.closed_at') }}
+    end as cycle_days,
+    deals.is_deleted,
+    deals.merged_into_deal_key,
+    deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics
+from deals
+left join stages
+    on
+        deals.source_system = stages.source_system
+        and deals.source_instance = stages.source_instance
+        and deals.pipeline_id = stages.pipeline_id
+        and deals.stage_id = stages.stage_id
+left join owners on deals.owner_key = owners.owner_key
+left join first_company on deals.deal_key = first_company.deal_key
+left join first_contact on deals.deal_key = first_contact.deal_key

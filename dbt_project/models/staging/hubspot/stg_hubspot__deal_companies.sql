@@ -1,0 +1,17 @@
+with source as (
+    {{ current_versions(source('raw_hubspot', 'deal_companies'), ['deal_id', 'company_id']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        {{ source_key('hubspot', '_source_instance', 'deal_id') }} as deal_key,
+        {{ source_key('hubspot', '_source_instance', 'company_id') }} as company_key,
+
+        -- numbers
+        association_type_id
+    from source
+    where not _vanished
+)
+
+select * from renamed

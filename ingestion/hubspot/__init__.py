@@ -1,0 +1,1 @@
+"""HubSpot: the objects Funnelhouse lands in raw_hubspot, and how each is validated."""

@@ -1,0 +1,1 @@
+"""Landing records in the warehouse's raw schemas: versioned, validated, quarantined."""

@@ -1,0 +1,91 @@
+"""How a source object is landed: its key, its kind, and the rules a record must pass.
+
+Each source module declares its objects with these classes, so the rules that send
+a record to quarantine live beside the object they guard, and one loader applies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ObjectKind(StrEnum):
+    # A record with an identity that changes over time (a deal): every new version is kept.
+    ENTITY = "entity"
+    # An immutable entry (a property-history row, an association): kept once.
+    EVENT = "event"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A record-level check. ``violated`` and ``reason`` are SQL over the record's columns."""
+
+    name: str
+    field: str
+    violated: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RawObject:
+    source_system: str
+    name: str
+    key: tuple[str, ...]
+    kind: ObjectKind = ObjectKind.ENTITY
+    rules: tuple[Rule, ...] = ()
+    # Among copies of one key in a single load, the greatest value here wins.
+    updated_column: str | None = None
+
+    @property
+    def schema(self) -> str:
+        return f"raw_{self.source_system}"
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def quarantine_table(self) -> str:
+        return f"quarantine.{self.source_system}__{self.name}"
+
+
+def required(field: str) -> Rule:
+    return Rule(
+        name=f"{field}_missing",
+        field=field,
+        violated=f"{field} is null or trim({field}) = ''",
+        reason=f"'{field} is missing'",
+    )
+
+
+def timestamp_string(field: str, *, nullable: bool = True) -> Rule:
+    """The value must parse as an ISO-8601 timestamp (date-only allowed)."""
+    null_check = f"{field} is not null and " if nullable else ""
+    return Rule(
+        name=f"{field}_unparsable",
+        field=field,
+        violated=f"{null_check}try_cast({field} as timestamptz) is null",
+        reason=f"'{field} ' || coalesce('''' || {field} || '''', 'null') "
+        "|| ' is not an ISO-8601 timestamp'",
+    )
+
+
+def decimal_string(field: str) -> Rule:
+    """The value, when present, must be a plain decimal number such as 1200.50."""
+    return Rule(
+        name=f"{field}_not_numeric",
+        field=field,
+        violated=f"{field} is not null and trim({field}) <> '' "
+        f"and try_cast({field} as decimal(38, 6)) is null",
+        reason=f"'{field} ''' || {field} || ''' is not a plain decimal number'",
+    )
+
+
+def non_negative(field: str) -> Rule:
+    return Rule(
+        name=f"{field}_negative",
+        field=field,
+        violated=f"try_cast({field} as decimal(38, 6)) < 0",
+        reason=f"'{field} ' || {field} || ' is negative'",
+    )

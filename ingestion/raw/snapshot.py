@@ -1,0 +1,212 @@
+"""Land one read of a source object in its raw table, keeping every version ever seen.
+
+Raw tables are append-only. A record whose content is unchanged since its latest
+version adds nothing, so a rerun neither duplicates nor drops rows; a changed record
+adds a version; when a read is a complete snapshot, a record that has vanished from
+the source gets a tombstone version (``_vanished``), so history never depends on what
+the source still remembers. Records that break a rule go to quarantine instead.
+
+Everything for one object happens in the caller's transaction: a failure leaves the
+previous raw table and quarantine exactly as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from ingestion.raw import quarantine
+from ingestion.raw.objects import ObjectKind, RawObject
+
+METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("_source_instance", "varchar"),
+    ("_record_hash", "varchar"),
+    ("_vanished", "boolean"),
+    ("_load_id", "varchar"),
+    ("_load_sequence", "bigint"),
+    ("_loaded_at", "timestamptz"),
+)
+LOADS_TABLE = "_loads"
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    object: str
+    rows_read: int
+    rows_inserted: int
+    rows_quarantined: int
+    rows_vanished: int
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _ensure_tables(
+    con: duckdb.DuckDBPyConnection, obj: RawObject, source_columns: list[tuple[str, str]]
+) -> None:
+    con.execute(f"create schema if not exists {obj.schema}")
+    con.execute(
+        f"""create table if not exists {obj.schema}.{LOADS_TABLE} (
+            load_id varchar, load_sequence bigint, object varchar, source_instance varchar,
+            complete_snapshot boolean, rows_read bigint, rows_inserted bigint,
+            rows_quarantined bigint, rows_vanished bigint, loaded_at timestamptz)"""
+    )
+    wanted = source_columns + list(METADATA_COLUMNS)
+    existing = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [obj.schema, obj.name],
+        ).fetchall()
+    }
+    if not existing:
+        columns = ", ".join(f"{_quote(name)} {kind}" for name, kind in wanted)
+        con.execute(f"create table {obj.table} ({columns})")
+        return
+    # Schema drift: a new source column becomes a new raw column; a vanished one stays, null.
+    for name, kind in wanted:
+        if name not in existing:
+            con.execute(f"alter table {obj.table} add column {_quote(name)} {kind}")
+
+
+def _first_broken_rule(obj: RawObject) -> tuple[str, str]:
+    """SQL for the name and the reason of the first rule a record breaks (null if none)."""
+    if not obj.rules:
+        return "cast(null as varchar)", "cast(null as varchar)"
+    names = " ".join(f"when {r.violated} then '{r.name}'" for r in obj.rules)
+    reasons = " ".join(f"when {r.violated} then {r.reason}" for r in obj.rules)
+    return f"case {names} end", f"case {reasons} end"
+
+
+def _record_key_sql(obj: RawObject) -> str:
+    parts = ", ".join(f"coalesce(cast({_quote(c)} as varchar), '<null>')" for c in obj.key)
+    return f"concat_ws('|', {parts})"
+
+
+def load_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    obj: RawObject,
+    relation: str,
+    *,
+    source_instance: str,
+    load_id: str,
+    loaded_at: datetime,
+    complete: bool,
+) -> LoadStats:
+    """Land the records of ``relation`` (any DuckDB relation SQL) as one load of ``obj``.
+
+    ``complete`` says the relation holds every live record of the source object, so
+    records missing from it have vanished from the source.
+    """
+    con.execute(f"create or replace temp table _incoming as select * from {relation}")
+    source_columns = [(row[0], row[1]) for row in con.execute("describe _incoming").fetchall()]
+    names = [name for name, _ in source_columns]
+    column_list = ", ".join(_quote(n) for n in names)
+    payload = f"to_json(struct_pack({', '.join(f'{_quote(n)} := {_quote(n)}' for n in names)}))"
+    _ensure_tables(con, obj, source_columns)
+
+    order = f"{_quote(obj.updated_column)} desc nulls last, " if obj.updated_column else ""
+    key = ", ".join(_quote(c) for c in obj.key)
+    rule_name, rule_reason = _first_broken_rule(obj)
+    con.execute(
+        f"""create or replace temp table _checked as
+        select *,
+            {rule_name} as _rule_name,
+            {rule_reason} as _rule_reason,
+            {_record_key_sql(obj)} as _record_key,
+            cast(md5(cast({payload} as varchar)) as varchar) as _record_hash,
+            cast({payload} as json) as _payload
+        from _incoming"""
+    )
+    # Several copies of one key in a load: identical ones collapse, the newest otherwise wins
+    # and the older copies are quarantined, so nothing is dropped without a trace.
+    con.execute(
+        f"""create or replace temp table _ranked as
+        select *, row_number() over (
+            partition by {key} order by {order}_record_hash) as _copy_rank
+        from (select distinct on (_record_hash) * from _checked where _rule_name is null)"""
+    )
+    quarantine.ensure_table(con, obj.quarantine_table)
+    params = [load_id, obj.source_system, obj.name, loaded_at]
+    con.execute(
+        f"""insert into {obj.quarantine_table}
+        select ?, ?, ?, _record_key, _rule_name, _rule_reason, _payload, ? from _checked
+        where _rule_name is not null""",
+        params,
+    )
+    con.execute(
+        f"""insert into {obj.quarantine_table}
+        select ?, ?, ?, _record_key, 'duplicate_key',
+            'another copy of this key in the same load is newer', _payload, ?
+        from _ranked where _copy_rank > 1""",
+        params,
+    )
+    rows_quarantined = con.execute(
+        f"select count(*) from {obj.quarantine_table} where load_id = ?", [load_id]
+    ).fetchone()[0]
+
+    sequence = con.execute(
+        f"select coalesce(max(load_sequence), 0) + 1 from {obj.schema}.{LOADS_TABLE}"
+    ).fetchone()[0]
+    metadata = {
+        "instance": source_instance,
+        "load_id": load_id,
+        "sequence": sequence,
+        "loaded_at": loaded_at,
+    }
+    latest = f"""(select * from {obj.table} where _source_instance = $instance
+        qualify row_number() over (partition by {key} order by _load_sequence desc) = 1)"""
+    if obj.kind is ObjectKind.EVENT:
+        new_rows = f"""select {column_list}, _record_hash from _ranked
+            where _copy_rank = 1 and _record_hash not in (
+                select _record_hash from {obj.table} where _source_instance = $instance)"""
+    else:
+        new_rows = f"""select {column_list}, _record_hash from _ranked r
+            where _copy_rank = 1 and not exists (
+                select 1 from {latest} l
+                where l._record_hash = r._record_hash and not l._vanished)"""
+    inserted = con.execute(
+        f"""insert into {obj.table} by name
+        select {column_list}, _record_hash, $instance as _source_instance, false as _vanished,
+            $load_id as _load_id, $sequence as _load_sequence, $loaded_at as _loaded_at
+        from ({new_rows})""",
+        metadata,
+    ).fetchone()[0]
+
+    vanished = 0
+    if complete and obj.kind is ObjectKind.ENTITY:
+        # A quarantined record is still in the source, so only keys absent from the read vanish.
+        same_key = " and ".join(f"r.{_quote(c)} = l.{_quote(c)}" for c in obj.key)
+        vanished = con.execute(
+            f"""insert into {obj.table} by name
+            select * replace (true as _vanished, $load_id as _load_id,
+                $sequence as _load_sequence, $loaded_at as _loaded_at)
+            from {latest} l
+            where not l._vanished and not exists (select 1 from _checked r where {same_key})""",
+            metadata,
+        ).fetchone()[0]
+
+    rows_read = con.execute("select count(*) from _incoming").fetchone()[0]
+    stats = LoadStats(obj.name, rows_read, inserted, rows_quarantined, vanished)
+    con.execute(
+        f"insert into {obj.schema}.{LOADS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            sequence,
+            obj.name,
+            source_instance,
+            complete,
+            stats.rows_read,
+            stats.rows_inserted,
+            stats.rows_quarantined,
+            stats.rows_vanished,
+            loaded_at,
+        ],
+    )
+    for temp in ("_incoming", "_checked", "_ranked"):
+        con.execute(f"drop table {temp}")
+    return stats

@@ -1,0 +1,127 @@
+"""Funnelhouse's settings: the one place every run-time knob is read.
+
+Values come from ``FUNNELHOUSE_*`` environment variables, then from explicit
+overrides (command-line options); defaults make the embedded demo work with no
+configuration. Nothing here reads the wall clock: ``as_of`` is the run's logical
+date, and the demo uses its world's end date.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+ENV_PREFIX = "FUNNELHOUSE_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value Funnelhouse cannot use; the message names it."""
+
+
+def _default_home() -> Path:
+    return PROJECT_ROOT / ".funnelhouse"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-time settings. Field ``x`` is read from env var ``FUNNELHOUSE_X``."""
+
+    home: Path = field(default_factory=_default_home)
+    warehouse: Path | None = None  # default: <home>/warehouse.duckdb
+    as_of: date | None = None  # default: the demo world's end date
+    reporting_timezone: str = "UTC"
+    fiscal_year_start_month: int = 1
+    duckdb_memory_limit: str = "4GB"
+    duckdb_threads: int = 2
+    duckdb_temp_directory: Path | None = None  # default: <home>/tmp
+    demo_seed: int = 42
+    demo_deals: int = 5000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fiscal_year_start_month <= 12:
+            raise SettingsError(
+                f"fiscal_year_start_month is {self.fiscal_year_start_month}: use a month 1-12"
+            )
+        if self.duckdb_threads < 1:
+            raise SettingsError(f"duckdb_threads is {self.duckdb_threads}: use 1 or more")
+        if self.demo_deals < 1:
+            raise SettingsError(f"demo_deals is {self.demo_deals}: use 1 or more")
+        try:
+            zoneinfo.ZoneInfo(self.reporting_timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"reporting_timezone {self.reporting_timezone!r} is not an IANA time zone "
+                "(for example UTC or Europe/Berlin)"
+            ) from exc
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse or self.home / "warehouse.duckdb"
+
+    @property
+    def temp_directory(self) -> Path:
+        return self.duckdb_temp_directory or self.home / "tmp"
+
+    @property
+    def worlds_dir(self) -> Path:
+        return self.home / "worlds"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    def demo_world_dir(self) -> Path:
+        return self.worlds_dir / f"seed{self.demo_seed}-deals{self.demo_deals}"
+
+    def dbt_vars(self, as_of: date) -> dict[str, Any]:
+        """The --vars of every dbt invocation: the connection (dbt_project/profiles.yml
+        reads it) and the run's logical date and periods, so models never read the clock."""
+        return {
+            "warehouse": str(self.warehouse_path),
+            "duckdb_memory_limit": self.duckdb_memory_limit,
+            "duckdb_threads": self.duckdb_threads,
+            "duckdb_temp_directory": str(self.temp_directory),
+            "as_of": as_of.isoformat(),
+            "reporting_timezone": self.reporting_timezone,
+            "fiscal_year_start_month": self.fiscal_year_start_month,
+        }
+
+
+def _path(raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+# How each setting is read from its environment variable; the rest are plain strings.
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "home": _path,
+    "warehouse": _path,
+    "duckdb_temp_directory": _path,
+    "as_of": date.fromisoformat,
+    "fiscal_year_start_month": int,
+    "duckdb_threads": int,
+    "demo_seed": int,
+    "demo_deals": int,
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with non-None ``overrides`` taking precedence."""
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = os.environ.get(ENV_PREFIX + f.name.upper())
+        if not raw:
+            continue
+        try:
+            values[f.name] = _PARSERS.get(f.name, str)(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{ENV_PREFIX}{f.name.upper()}={raw!r}: {exc}") from exc
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return replace(Settings(), **values)

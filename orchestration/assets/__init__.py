@@ -1,0 +1,1 @@
+"""Asset definitions: ingestion into raw schemas, then the dbt project."""

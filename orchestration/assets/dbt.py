@@ -1,0 +1,73 @@
+"""The dbt project as Dagster assets: one asset per model and seed, dbt tests as checks.
+
+One translator decides how dbt nodes become assets: the key is the warehouse relation
+(schema, name) and the group is the dbt folder's layer, so the asset graph mirrors
+dbt_project/models. Sources link to the ingestion assets through their
+``meta.dagster.asset_key``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from ingestion.demo import resolve_as_of
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.assets.hubspot import WAREHOUSE_POOL
+from orchestration.progress import reporter
+from orchestration.resources import SettingsResource
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# `dagster dev` re-parses the project; everywhere else the manifest is prepared beforehand
+# (`funnelhouse run` and the tests run `dbt parse` first), never at import.
+DBT_PROJECT.prepare_if_dev()
+
+
+class FunnelhouseTranslator(DagsterDbtTranslator):
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id)
+        if node is None:  # a source: its key comes from meta.dagster.asset_key
+            return spec
+        layer = node["fqn"][1] if node["resource_type"] == "model" else "reference"
+        return spec.replace_attributes(
+            key=dg.AssetKey([node["schema"], node["name"]]), group_name=layer
+        )
+
+
+def _describe(event: Any) -> str | None:
+    if isinstance(event, dg.Output | dg.AssetMaterialization):
+        key = getattr(event, "asset_key", None) or event.metadata.get("unique_id")
+        return (
+            f"built {key.to_user_string() if isinstance(key, dg.AssetKey) else event.output_name}"
+        )
+    if isinstance(event, dg.AssetCheckResult):
+        verdict = "passed" if event.passed else "FAILED"
+        return f"check {event.check_name} on {event.asset_key.to_user_string()} {verdict}"
+    return None
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=FunnelhouseTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def funnelhouse_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource
+) -> Iterator[Any]:
+    config = settings.load()
+    dbt_vars = config.dbt_vars(resolve_as_of(config))
+    progress = reporter(context, "dbt")
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    for event in invocation.stream():
+        message = _describe(event)
+        if message:
+            progress(message)
+        yield event

@@ -1,0 +1,185 @@
+"""The `funnelhouse` command: run the main job, open the UI, generate a simulated world.
+
+Bad input ends with a one-line explanation and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import NoReturn
+
+from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from ingestion.warehouse import WarehouseError, connect
+from orchestration.dbt_manifest import parse_project
+
+LOGGER = logging.getLogger("funnelhouse")
+UI_PORT = 3000
+
+
+class UsageError(Exception):
+    """The command line is wrong; the message says how."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw} is not a positive whole number")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="funnelhouse", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = commands.add_parser(
+        "run", help="ingest, transform and check: the main job (default: the embedded demo)"
+    )
+    run.add_argument("--deals", type=_positive_int, help="demo world size (default 5000)")
+    run.add_argument("--seed", type=int, help="demo world seed (default 42)")
+    run.add_argument("--warehouse", type=Path, help="DuckDB file (default .funnelhouse/...)")
+    run.add_argument("--home", type=Path, help="folder for worlds, Dagster and the warehouse")
+    run.add_argument("--as-of", type=date.fromisoformat, help="logical date YYYY-MM-DD")
+
+    ui = commands.add_parser("ui", help="open the Dagster UI on this project")
+    ui.add_argument("--port", type=int, default=UI_PORT)
+    ui.add_argument("--home", type=Path)
+
+    generate = commands.add_parser("generate", help="write a simulated CRM world to a folder")
+    generate.add_argument("--deals", type=_positive_int, default=5000)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--out", type=Path, required=True)
+    return parser
+
+
+def _configure_logging() -> None:
+    started = time.monotonic()
+
+    class Elapsed(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return f"[{time.monotonic() - started:6.1f}s] {record.getMessage()}"
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Elapsed())
+    LOGGER.handlers[:] = [handler]
+    LOGGER.setLevel(logging.INFO)
+    LOGGER.propagate = False
+
+
+def use_dagster_home(settings: Settings) -> Path:
+    """Point DAGSTER_HOME at the git-ignored instance folder, with the project's dagster.yaml."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    link = home / "dagster.yaml"
+    if not link.exists():
+        link.symlink_to(PROJECT_ROOT / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _timed(phases: dict[str, float], name: str, action: Callable[[], object]) -> object:
+    started = time.monotonic()
+    result = action()
+    phases[name] = time.monotonic() - started
+    return result
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        home=args.home,
+        warehouse=args.warehouse,
+        as_of=args.as_of,
+        demo_seed=args.seed,
+        demo_deals=args.deals,
+    )
+    phases: dict[str, float] = {}
+    started = time.monotonic()
+    # Fail before any work if the warehouse cannot be written (locked, unwritable path).
+    with connect(settings):
+        pass
+    use_dagster_home(settings)
+    LOGGER.info("prepare: parsing the dbt project")
+    _timed(phases, "prepare", parse_project)
+
+    from ingestion.demo import ensure_demo_world, resolve_as_of
+
+    def progress(message: str) -> None:
+        LOGGER.info("generate: %s", message)
+
+    _timed(phases, "generate", lambda: ensure_demo_world(settings, progress))
+    as_of = resolve_as_of(settings)
+
+    from orchestration.run_main import execute_main_job, summarize
+
+    LOGGER.info("job: running the main job (as of %s)", as_of.isoformat())
+    outcome = execute_main_job(settings, as_of)
+    phases.update(outcome.step_seconds)
+    print(summarize(settings, as_of, outcome, phases, time.monotonic() - started))
+    return 0 if outcome.success else 1
+
+
+def _ui(args: argparse.Namespace) -> int:
+    settings = load_settings(home=args.home)
+    use_dagster_home(settings)
+    parse_project()
+    os.chdir(PROJECT_ROOT)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(args.port)]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
+    os.execv(command[0], command)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from ingestion.simulator import WorldConfig, generate_world
+
+    manifest = generate_world(
+        WorldConfig(seed=args.seed, n_deals=args.deals), args.out, lambda m: LOGGER.info(m)
+    )
+    rows = ", ".join(f"{name} {t['rows']:,}" for name, t in manifest["tables"].items())
+    print(f"world written to {args.out}: {rows}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": _run,
+    "ui": _ui,
+    "generate": _generate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _configure_logging()
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"funnelhouse: {exc}", file=sys.stderr)
+        return 2
+    except (SettingsError, WarehouseError, FileNotFoundError) as exc:
+        print(f"funnelhouse: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "funnelhouse: interrupted; the warehouse keeps its last committed state",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Executing the main job in-process (so its checks apply) and summarising the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+
+from ingestion.settings import Settings
+from ingestion.warehouse import connect
+from orchestration.jobs import MAIN_JOB_NAME, as_of_run_config
+
+# Step keys of the main job -> the phase names the summary shows.
+PHASES = {"hubspot_raw": "load (raw_hubspot)", "funnelhouse_dbt": "transform + test (dbt)"}
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    name: str
+    passed: bool
+    severity: str
+
+
+@dataclass
+class JobOutcome:
+    success: bool
+    run_id: str
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    checks: list[CheckOutcome] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def run_config_for(settings: Settings, as_of: date) -> dict:
+    config = as_of_run_config(as_of.isoformat())
+    config["resources"]["settings"]["config"].update(
+        home=str(settings.home),
+        warehouse=str(settings.warehouse_path),
+        demo_seed=settings.demo_seed,
+        demo_deals=settings.demo_deals,
+    )
+    # The terminal gets Funnelhouse's own progress lines; Dagster's full log is in the UI.
+    config["loggers"] = {"console": {"config": {"log_level": "ERROR"}}}
+    return config
+
+
+def execute_main_job(
+    settings: Settings, as_of: date, instance: dg.DagsterInstance | None = None
+) -> JobOutcome:
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(MAIN_JOB_NAME)
+    instance = instance or dg.DagsterInstance.get()
+    result = job.execute_in_process(
+        run_config=run_config_for(settings, as_of), instance=instance, raise_on_error=False
+    )
+    outcome = JobOutcome(success=result.success, run_id=result.run_id)
+    starts: dict[str, float] = {}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            phase = PHASES.get(event.step_key, event.step_key)
+            outcome.step_seconds[phase] = entry.timestamp - starts.get(event.step_key, 0.0)
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            outcome.failures.append(f"{event.step_key}: {message}")
+    outcome.checks = [
+        CheckOutcome(
+            evaluation.asset_key.to_user_string(),
+            evaluation.check_name,
+            evaluation.passed,
+            evaluation.severity.value,
+        )
+        for evaluation in result.get_asset_check_evaluations()
+    ]
+    return outcome
+
+
+def mart_row_counts(settings: Settings) -> dict[str, int]:
+    with connect(settings, read_only=True) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema = 'marts' order by 1"
+        ).fetchall()
+        return {
+            name: con.execute(f"select count(*) from {name}").fetchone()[0] for (name,) in tables
+        }
+
+
+def summarize(
+    settings: Settings, as_of: date, outcome: JobOutcome, phases: dict[str, float], total: float
+) -> str:
+    verdict = "finished" if outcome.success else "FAILED"
+    lines = [f"Funnelhouse run {verdict} in {total:.1f} s (as of {as_of.isoformat()})", "Phases:"]
+    lines += [f"  {name:<28}{seconds:8.1f} s" for name, seconds in phases.items()]
+    lines.append("Marts (rows):")
+    lines += [f"  {name:<36}{rows:>12,}" for name, rows in mart_row_counts(settings).items()]
+    passed = [c for c in outcome.checks if c.passed]
+    failed = [c for c in outcome.checks if not c.passed]
+    lines.append(f"Checks: {len(passed)} passed, {len(failed)} failed")
+    lines += [f"  {c.severity:<5} {c.asset} {c.name}" for c in failed]
+    lines += [f"Failed: {failure}" for failure in outcome.failures]
+    lines.append(f"Warehouse: {settings.warehouse_path}")
+    lines.append(
+        "Open the UI: funnelhouse ui (then http://127.0.0.1:3000; "
+        f"run {outcome.run_id[:8]} is in its run history)"
+    )
+    return "\n".join(lines)

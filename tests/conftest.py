@@ -1,0 +1,70 @@
+"""Shared fixtures: one small simulated world run end to end through the main job.
+
+The session's run is the expensive part (generation, raw load, dbt build with every test
+and check); most tests read its warehouse and compare it with the world's ground truth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from ingestion.demo import resolve_as_of
+from ingestion.settings import Settings, load_settings
+from ingestion.simulator import read_table
+from orchestration.cli import main
+
+SMALL_WORLD_DEALS = 2000
+SMALL_WORLD_SEED = 7
+
+
+@dataclass
+class PipelineRun:
+    settings: Settings
+    world_dir: Path
+    as_of: date
+    cli_args: list[str]
+    summary: str
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    def arrow(self, sql: str) -> pa.Table:
+        with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as con:
+            return con.execute(sql).fetch_arrow_table()
+
+    def truth(self, name: str) -> pa.Table:
+        return read_table(self.world_dir, name)
+
+
+def run_cli(args: list[str]) -> tuple[int, str]:
+    """`funnelhouse <args>` in-process; returns the exit code and what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(args)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def cli():
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory) -> PipelineRun:
+    """`funnelhouse run` on a small world in a temporary home, exactly as a user runs it."""
+    home = tmp_path_factory.mktemp("funnelhouse_home")
+    args = ["run", "--home", str(home), "--deals", str(SMALL_WORLD_DEALS)]
+    args += ["--seed", str(SMALL_WORLD_SEED)]
+    code, summary = run_cli(args)
+    assert code == 0, summary
+    settings = load_settings(home=home, demo_deals=SMALL_WORLD_DEALS, demo_seed=SMALL_WORLD_SEED)
+    return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)

@@ -1,0 +1,106 @@
+"""The `funnelhouse` command: its summary, reruns, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import duckdb
+
+MART_TABLES = ("marts.deals", "marts.deal_stage_visits", "marts.calendar_days")
+
+
+def _fingerprints(run) -> dict[str, tuple]:
+    return {
+        table: run.query(
+            f"select count(*), md5(string_agg(h, ',' order by h)) "
+            f"from (select md5(cast(to_json(t) as varchar)) as h from {table} as t)"
+        )[0]
+        for table in MART_TABLES
+    }
+
+
+def _raw_versions(run) -> list[tuple]:
+    return run.query(
+        "select table_name, estimated_size from duckdb_tables() "
+        "where schema_name in ('raw_hubspot', 'quarantine') order by 1"
+    )
+
+
+def test_summary_reports_phases_marts_checks_and_where_to_look(pipeline_run):
+    summary = pipeline_run.summary
+    assert summary.startswith("Funnelhouse run finished in ")
+    for phase in ("prepare", "generate", "load (raw_hubspot)", "transform + test (dbt)"):
+        assert phase in summary
+    deals = pipeline_run.query("select count(*) from marts.deals")[0][0]
+    mart_line = next(
+        line for line in summary.splitlines() if line.strip().startswith("marts.deals ")
+    )
+    assert mart_line.split()[-1] == f"{deals:,}"
+    assert f"Warehouse: {pipeline_run.settings.warehouse_path}" in summary
+    assert "funnelhouse ui" in summary
+    failed_line = next(line for line in summary.splitlines() if line.startswith("Checks:"))
+    passed, failed = (int(word) for word in failed_line.split() if word.isdigit())
+    assert passed > 50
+    # The only failing checks are the hygiene warnings for the world's malformed records.
+    warnings = [line for line in summary.splitlines() if line.startswith("  WARN")]
+    assert failed == len(warnings) == 1
+    assert "raw_hubspot/deals records_pass_rules" in warnings[0]
+
+
+def test_rerun_yields_identical_marts_and_no_new_raw_rows(pipeline_run, cli):
+    before, raw_before = _fingerprints(pipeline_run), _raw_versions(pipeline_run)
+    code, summary = cli(pipeline_run.cli_args)
+    assert code == 0, summary
+    assert _fingerprints(pipeline_run) == before
+    raw_counts = pipeline_run.query(
+        "select count(*), count(distinct _load_id) from raw_hubspot.deals"
+    )[0]
+    assert raw_counts[1] == 1, "the rerun added versions of unchanged deals"
+    assert len(_raw_versions(pipeline_run)) == len(raw_before)
+
+
+def test_unknown_option_is_one_line_and_exit_2(cli, capsys):
+    assert cli(["run", "--turbo"])[0] == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["funnelhouse: unrecognized arguments: --turbo (see `funnelhouse --help`)"]
+
+
+def test_unwritable_warehouse_is_one_line_and_exit_1(cli, tmp_path, capsys):
+    code, _ = cli(["run", "--home", str(tmp_path), "--warehouse", "/proc/nope/w.duckdb"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("funnelhouse: cannot create the warehouse folder /proc/nope")
+
+
+def test_locked_warehouse_names_the_holder_and_keeps_its_data(cli, tmp_path, capsys):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table kept as select 42 as answer")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(warehouse)!r}); "
+            "print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        code, _ = cli(["run", "--home", str(tmp_path), "--warehouse", str(warehouse)])
+        assert time.monotonic() - started < 30, "a locked warehouse must fail fast"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert f"is locked by another process: PID {holder.pid} (" in err[0]
+    assert "then run again" in err[0]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select answer from kept").fetchall() == [(42,)]

@@ -1,0 +1,65 @@
+"""The Dagster definitions load, and the asset graph reads ingestion -> dbt -> checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from orchestration.dbt_manifest import parse_project
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    parse_project()
+    from orchestration.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    return defs
+
+
+def _graph(defs):
+    return defs.resolve_asset_graph()
+
+
+def test_assets_mirror_the_layers(defs):
+    graph = _graph(defs)
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["raw_hubspot/deals"] == "ingestion"
+    assert groups["staging/stg_hubspot__deals"] == "staging"
+    assert groups["intermediate/int_deals"] == "intermediate"
+    assert groups["marts/deals"] == "marts"
+    assert groups["reference/stage_mapping"] == "reference"
+
+
+def test_staging_reads_the_ingestion_asset(defs):
+    graph = _graph(defs)
+    parents = graph.get(dg.AssetKey(["staging", "stg_hubspot__deals"])).parent_keys
+    assert dg.AssetKey(["raw_hubspot", "deals"]) in parents
+
+
+def test_checks_cover_ingestion_and_marts(defs):
+    graph = _graph(defs)
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("raw_hubspot/deals", "deals_landed") in checks
+    assert ("raw_hubspot/contacts", "records_pass_rules") in checks
+    assert ("marts/deals", "unique_deals_deal_key") in checks
+    blocking = {c.key.name for c in defs.resolve_all_asset_check_specs() if c.blocking}
+    assert "deals_landed" in blocking
+
+
+def test_every_warehouse_step_is_in_the_single_writer_pool(defs):
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if assets_def.is_executable:
+            assert assets_def.op.pool == "duckdb_warehouse", assets_def.op.name
+
+
+def test_daily_schedule_exists_and_is_off_by_default(defs):
+    schedule = defs.resolve_schedule_def("daily_main")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 3, 2, 5, tzinfo=UTC)
+    )
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.run_config["resources"]["settings"]["config"]["as_of"] == "2026-03-01"
