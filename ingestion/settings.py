@@ -113,15 +113,24 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with non-None ``overrides`` taking precedence."""
+    """Settings from the environment, with non-None ``overrides`` taking precedence.
+
+    Overrides given as strings (run config, command lines) are parsed like the
+    environment's values.
+    """
+    raw_values = {f.name: os.environ.get(ENV_PREFIX + f.name.upper()) for f in fields(Settings)}
     values: dict[str, Any] = {}
-    for f in fields(Settings):
-        raw = os.environ.get(ENV_PREFIX + f.name.upper())
-        if not raw:
-            continue
-        try:
-            values[f.name] = _PARSERS.get(f.name, str)(raw)
-        except ValueError as exc:
-            raise SettingsError(f"{ENV_PREFIX}{f.name.upper()}={raw!r}: {exc}") from exc
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    for name, raw in raw_values.items():
+        if raw:
+            values[name] = _parse(name, raw, f"{ENV_PREFIX}{name.upper()}")
+    for name, value in overrides.items():
+        if value is not None:
+            values[name] = _parse(name, value, name) if isinstance(value, str) else value
     return replace(Settings(), **values)
+
+
+def _parse(name: str, raw: str, origin: str) -> Any:
+    try:
+        return _PARSERS.get(name, str)(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{origin}={raw!r}: {exc}") from exc

@@ -68,7 +68,6 @@ def open_connection(settings: Settings, read_only: bool = False) -> duckdb.DuckD
         "memory_limit": settings.duckdb_memory_limit,
         "threads": settings.duckdb_threads,
         "temp_directory": str(settings.temp_directory),
-        "TimeZone": "UTC",
     }
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)

@@ -1,7 +1,5 @@
 """The main job and its daily schedule (off by default: a team turns it on when ready)."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 
 import dagster as dg

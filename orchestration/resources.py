@@ -1,13 +1,12 @@
 """Dagster resources: the run's settings and the dbt CLI, read at run time, never at import."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from ingestion.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.dbt_manifest import dbt_executable
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -32,4 +31,8 @@ class SettingsResource(dg.ConfigurableResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=dbt_executable(),
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
+from dagster._utils.error import SerializableErrorInfo
 
 from ingestion.settings import Settings
 from ingestion.warehouse import connect
@@ -21,6 +24,7 @@ class CheckOutcome:
     name: str
     passed: bool
     severity: str
+    detail: str = ""
 
 
 @dataclass
@@ -32,6 +36,19 @@ class JobOutcome:
     failures: list[str] = field(default_factory=list)
 
 
+def run_log_path(settings: Settings) -> Path:
+    return settings.home / "logs" / "last_run.log"
+
+
+def _root_cause(error: SerializableErrorInfo | None) -> str:
+    """The innermost error's message: what went wrong, not Dagster's wrapper around it."""
+    if error is None:
+        return "unknown error (see the run in the Dagster UI)"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def run_config_for(settings: Settings, as_of: date) -> dict:
     config = as_of_run_config(as_of.isoformat())
     config["resources"]["settings"]["config"].update(
@@ -41,7 +58,7 @@ def run_config_for(settings: Settings, as_of: date) -> dict:
         demo_deals=settings.demo_deals,
     )
     # The terminal gets Funnelhouse's own progress lines; Dagster's full log is in the UI.
-    config["loggers"] = {"console": {"config": {"log_level": "ERROR"}}}
+    config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
     return config
 
 
@@ -52,9 +69,13 @@ def execute_main_job(
 
     job = defs.resolve_job_def(MAIN_JOB_NAME)
     instance = instance or dg.DagsterInstance.get()
-    result = job.execute_in_process(
-        run_config=run_config_for(settings, as_of), instance=instance, raise_on_error=False
-    )
+    # dbt's own console output goes to a log file; the terminal gets progress lines.
+    log_path = run_log_path(settings)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            run_config=run_config_for(settings, as_of), instance=instance, raise_on_error=False
+        )
     outcome = JobOutcome(success=result.success, run_id=result.run_id)
     starts: dict[str, float] = {}
     for entry in instance.all_logs(result.run_id):
@@ -67,15 +88,16 @@ def execute_main_job(
             phase = PHASES.get(event.step_key, event.step_key)
             outcome.step_seconds[phase] = entry.timestamp - starts.get(event.step_key, 0.0)
         if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            outcome.failures.append(f"{event.step_key}: {message}")
+            outcome.failures.append(
+                f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
+            )
     outcome.checks = [
         CheckOutcome(
             evaluation.asset_key.to_user_string(),
             evaluation.check_name,
             evaluation.passed,
             evaluation.severity.value,
+            ", ".join(f"{k}: {v.value}" for k, v in evaluation.metadata.items()),
         )
         for evaluation in result.get_asset_check_evaluations()
     ]
@@ -98,15 +120,16 @@ def summarize(
 ) -> str:
     verdict = "finished" if outcome.success else "FAILED"
     lines = [f"Funnelhouse run {verdict} in {total:.1f} s (as of {as_of.isoformat()})", "Phases:"]
-    lines += [f"  {name:<28}{seconds:8.1f} s" for name, seconds in phases.items()]
+    lines += [f"  {name:<36}{seconds:8.1f} s" for name, seconds in phases.items()]
     lines.append("Marts (rows):")
     lines += [f"  {name:<36}{rows:>12,}" for name, rows in mart_row_counts(settings).items()]
     passed = [c for c in outcome.checks if c.passed]
     failed = [c for c in outcome.checks if not c.passed]
     lines.append(f"Checks: {len(passed)} passed, {len(failed)} failed")
-    lines += [f"  {c.severity:<5} {c.asset} {c.name}" for c in failed]
+    lines += [f"  {c.severity:<5} {c.asset} {c.name} ({c.detail})" for c in failed]
     lines += [f"Failed: {failure}" for failure in outcome.failures]
     lines.append(f"Warehouse: {settings.warehouse_path}")
+    lines.append(f"dbt's log: {run_log_path(settings)}")
     lines.append(
         "Open the UI: funnelhouse ui (then http://127.0.0.1:3000; "
         f"run {outcome.run_id[:8]} is in its run history)"

@@ -39,7 +39,7 @@ class PipelineRun:
 
     def arrow(self, sql: str) -> pa.Table:
         with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as con:
-            return con.execute(sql).fetch_arrow_table()
+            return con.sql(sql).to_arrow_table()
 
     def truth(self, name: str) -> pa.Table:
         return read_table(self.world_dir, name)

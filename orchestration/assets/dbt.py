@@ -6,8 +6,6 @@ dbt_project/models. Sources link to the ingestion assets through their
 ``meta.dagster.asset_key``.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -42,14 +40,11 @@ class FunnelhouseTranslator(DagsterDbtTranslator):
 
 
 def _describe(event: Any) -> str | None:
-    if isinstance(event, dg.Output | dg.AssetMaterialization):
-        key = getattr(event, "asset_key", None) or event.metadata.get("unique_id")
-        return (
-            f"built {key.to_user_string() if isinstance(key, dg.AssetKey) else event.output_name}"
-        )
-    if isinstance(event, dg.AssetCheckResult):
-        verdict = "passed" if event.passed else "FAILED"
-        return f"check {event.check_name} on {event.asset_key.to_user_string()} {verdict}"
+    """A progress line for a built model or a failed test; passing tests stay quiet."""
+    if isinstance(event, dg.Output):
+        return f"built {event.output_name}"
+    if isinstance(event, dg.AssetCheckResult) and not event.passed:
+        return f"test FAILED: {event.check_name} on {event.asset_key.to_user_string()}"
     return None
 
 

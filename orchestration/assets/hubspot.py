@@ -4,8 +4,6 @@ Until the HTTP connector lands, the source is the embedded demo: the simulator's
 written in the API's flattened shape, landed by the same versioned raw loader.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -70,7 +68,7 @@ def hubspot_raw(
             con,
             world_dir / "hubspot",
             portal_id=portal_id,
-            load_id=context.run_id,
+            load_id=context.run.run_id,
             loaded_at=datetime.now(UTC),
             progress=progress,
         )
@@ -82,7 +80,7 @@ def hubspot_raw(
                     for obj in OBJECTS
                 )
                 + ") group by object",
-                [context.run_id] * len(OBJECTS),
+                [context.run.run_id] * len(OBJECTS),
             ).fetchall()
         )
     for result in stats:

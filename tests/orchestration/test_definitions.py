@@ -45,8 +45,14 @@ def test_checks_cover_ingestion_and_marts(defs):
     assert ("raw_hubspot/deals", "deals_landed") in checks
     assert ("raw_hubspot/contacts", "records_pass_rules") in checks
     assert ("marts/deals", "unique_deals_deal_key") in checks
-    blocking = {c.key.name for c in defs.resolve_all_asset_check_specs() if c.blocking}
+    blocking = {
+        spec.name
+        for assets_def in graph.assets_defs
+        for spec in assets_def.check_specs
+        if spec.blocking
+    }
     assert "deals_landed" in blocking
+    assert "unique_deals_deal_key" in blocking, "dbt errors must block downstream assets"
 
 
 def test_every_warehouse_step_is_in_the_single_writer_pool(defs):
