@@ -38,6 +38,7 @@ class Settings:
     warehouse: Path | None = None  # default: <home>/warehouse.duckdb
     as_of: date | None = None  # default: the demo world's end date
     reporting_timezone: str = "UTC"
+    reporting_currency: str = "USD"
     fiscal_year_start_month: int = 1
     duckdb_memory_limit: str = "4GB"
     duckdb_threads: int = 2
@@ -52,6 +53,10 @@ class Settings:
             )
         if self.duckdb_threads < 1:
             raise SettingsError(f"duckdb_threads is {self.duckdb_threads}: use 1 or more")
+        if len(self.reporting_currency) != 3 or not self.reporting_currency.isupper():
+            raise SettingsError(
+                f"reporting_currency {self.reporting_currency!r} is not an ISO 4217 code (e.g. USD)"
+            )
         if self.demo_deals < 1:
             raise SettingsError(f"demo_deals is {self.demo_deals}: use 1 or more")
         try:
@@ -91,6 +96,7 @@ class Settings:
             "duckdb_temp_directory": str(self.temp_directory),
             "as_of": as_of.isoformat(),
             "reporting_timezone": self.reporting_timezone,
+            "reporting_currency": self.reporting_currency,
             "fiscal_year_start_month": self.fiscal_year_start_month,
         }
 

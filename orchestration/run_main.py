@@ -15,7 +15,11 @@ from ingestion.warehouse import connect
 from orchestration.jobs import MAIN_JOB_NAME, as_of_run_config
 
 # Step keys of the main job -> the phase names the summary shows.
-PHASES = {"hubspot_raw": "load (raw_hubspot)", "funnelhouse_dbt": "transform + test (dbt)"}
+PHASES = {
+    "hubspot_raw": "load (raw_hubspot)",
+    "raw_fx__rates": "load (raw_fx)",
+    "funnelhouse_dbt": "transform + test (dbt)",
+}
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-
-def _naive_utc(series: pd.Series) -> pd.Series:
-    series = pd.to_datetime(series)
-    if series.dt.tz is not None:
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    return series.astype("datetime64[us]")
-
-
-@pytest.fixture(scope="module")
-def truth_deals(pipeline_run) -> pd.DataFrame:
-    return pipeline_run.truth("truth_deals").to_pandas()
-
-
-@pytest.fixture(scope="module")
-def listed_deals(truth_deals) -> pd.DataFrame:
-    """Deals the CRM still lists: merge losers are gone from its API."""
-    return truth_deals[truth_deals.merged_into_deal_id.isna()]
+from ground_truth import naive_utc
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +45,10 @@ def test_deal_state_matches_ground_truth(pipeline_run, listed_deals, mart_deals)
         mart.amount.astype(float), truth.amount, check_names=False, atol=0.005
     )
     pd.testing.assert_series_equal(
-        _naive_utc(mart.created_at), _naive_utc(truth.created_at), check_names=False
+        naive_utc(mart.created_at), naive_utc(truth.created_at), check_names=False
     )
     pd.testing.assert_series_equal(
-        _naive_utc(mart.closed_at), _naive_utc(truth.closed_at), check_names=False
+        naive_utc(mart.closed_at), naive_utc(truth.closed_at), check_names=False
     )
     assert (mart.is_excluded_from_metrics == mart.is_deleted).all()
 
@@ -93,8 +76,8 @@ def test_stage_visits_match_ground_truth_exactly(pipeline_run, listed_deals):
     assert list(mart.visit_number) == list(truth.visit_number)
     for column in ("entered_at", "exited_at"):
         pd.testing.assert_series_equal(
-            _naive_utc(mart[column]).reset_index(drop=True),
-            _naive_utc(truth[column]).reset_index(drop=True),
+            naive_utc(mart[column]).reset_index(drop=True),
+            naive_utc(truth[column]).reset_index(drop=True),
         )
 
 

@@ -14,6 +14,32 @@ owners as (
     select * from {{ ref('stg_hubspot__owners') }}
 ),
 
+states as (
+    select * from {{ ref('deal_state_history') }}
+),
+
+fx as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+-- Created pipeline counts the amount at creation; won revenue the amount at close.
+amounts as (
+    select
+        deals.deal_key,
+        max(case when states.state_number = 1 then states.amount end) as amount_at_creation,
+        max(
+            case
+                when
+                    states.valid_from <= deals.closed_at
+                    and (states.valid_to is null or states.valid_to > deals.closed_at)
+                    then states.amount
+            end
+        ) as amount_at_close
+    from deals
+    inner join states on deals.deal_key = states.deal_key
+    group by deals.deal_key
+),
+
 first_company as (
     select
         deal_key,
@@ -63,7 +89,12 @@ select
     deals.is_closed,
     deals.is_won,
     deals.amount,
+    amounts.amount_at_creation,
+    amounts.amount_at_close,
     deals.currency_code,
+    deals.amount * fx_as_of.rate_to_reporting as amount_reporting,
+    amounts.amount_at_creation * fx_created.rate_to_reporting as amount_at_creation_reporting,
+    amounts.amount_at_close * fx_closed.rate_to_reporting as amount_at_close_reporting,
     deals.forecast_category,
     stages.crm_probability,
     deals.lost_reason,
@@ -92,6 +123,20 @@ left join stages
         and deals.source_instance = stages.source_instance
         and deals.pipeline_id = stages.pipeline_id
         and deals.stage_id = stages.stage_id
+left join amounts on deals.deal_key = amounts.deal_key
+-- Each amount converts at its own date's rate: creation, close, and the as-of day.
+left join fx as fx_created
+    on
+        {{ reporting_date("deals.created_at") }} = fx_created.rate_date
+        and deals.currency_code = fx_created.currency_code
+left join fx as fx_closed
+    on
+        {{ reporting_date("deals.closed_at") }} = fx_closed.rate_date
+        and deals.currency_code = fx_closed.currency_code
+left join fx as fx_as_of
+    on
+        fx_as_of.rate_date = {{ as_of_date() }}
+        and deals.currency_code = fx_as_of.currency_code
 left join owners on deals.owner_key = owners.owner_key
 left join first_company on deals.deal_key = first_company.deal_key
 left join first_contact on deals.deal_key = first_contact.deal_key

@@ -1,0 +1,98 @@
+{#- One row per state of a deal: every time its stage, amount, close date, forecast
+    category or owner changed, a new state starts; it is valid until the next one
+    (valid_to null while current). Point-in-time questions join on
+    valid_from <= t < coalesce(valid_to, infinity). -#}
+with changes as (
+    select * from {{ ref('int_deal_property_changes') }}
+),
+
+deals as (
+    select
+        deal_key,
+        source_instance,
+        currency_code,
+        is_deleted,
+        merged_into_deal_key
+    from {{ ref('int_deals') }}
+),
+
+-- One row per instant at which something changed, each property's new value in its column.
+instants as (
+    select
+        deal_key,
+        source_system,
+        pipeline_id,
+        changed_at,
+        max(case when property_name = 'dealstage' then property_value end) as stage_id,
+        max(case when property_name = 'amount' then property_value end) as amount_value,
+        max(case when property_name = 'closedate' then property_value end) as close_date_value,
+        max(case when property_name = 'hs_forecast_category' then property_value end)
+            as forecast_category,
+        max(case when property_name = 'hubspot_owner_id' then property_value end) as owner_id
+    from changes
+    group by deal_key, source_system, pipeline_id, changed_at
+),
+
+-- Each state carries forward the properties that did not change at its instant.
+states as (
+    select
+        deal_key,
+        source_system,
+        pipeline_id,
+        changed_at as valid_from,
+        lead(changed_at) over (partition by deal_key order by changed_at) as valid_to,
+        row_number() over (partition by deal_key order by changed_at) as state_number,
+        {{ last_non_null('stage_id') }} over (
+            partition by deal_key order by changed_at
+            rows between unbounded preceding and current row
+        ) as stage_id,
+        {{ last_non_null('amount_value') }} over (
+            partition by deal_key order by changed_at
+            rows between unbounded preceding and current row
+        ) as amount_value,
+        {{ last_non_null('close_date_value') }} over (
+            partition by deal_key order by changed_at
+            rows between unbounded preceding and current row
+        ) as close_date_value,
+        {{ last_non_null('forecast_category') }} over (
+            partition by deal_key order by changed_at
+            rows between unbounded preceding and current row
+        ) as forecast_category,
+        {{ last_non_null('owner_id') }} over (
+            partition by deal_key order by changed_at
+            rows between unbounded preceding and current row
+        ) as owner_id
+    from instants
+)
+
+select
+    {{ dbt.concat(["states.deal_key", "'#'", dbt.safe_cast("states.state_number", dbt.type_string())]) }}
+        as deal_state_key,
+    states.deal_key,
+    states.state_number,
+    states.valid_from,
+    states.valid_to,
+    states.valid_to is null as is_current,
+    states.pipeline_id,
+    states.stage_id,
+    mapping.canonical_stage,
+    stages.is_closed,
+    stages.is_won,
+    cast(nullif(states.amount_value, '') as {{ dbt.type_numeric() }}) as amount,
+    deals.currency_code,
+    cast({{ parse_utc_timestamp('states.close_date_value') }} as date) as close_date,
+    lower(states.forecast_category) as forecast_category,
+    case
+        when states.owner_id is not null
+            then {{ source_key('hubspot', 'deals.source_instance', 'states.owner_id') }}
+    end as owner_key,
+    deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics
+from states
+inner join deals on states.deal_key = deals.deal_key
+left join {{ ref('stage_mapping') }} as mapping
+    on
+        states.source_system = mapping.source_system
+        and states.pipeline_id = mapping.pipeline_id
+        and states.stage_id = mapping.stage_id
+left join {{ ref('canonical_stages') }} as stages
+    on mapping.canonical_stage = stages.canonical_stage

@@ -1,0 +1,90 @@
+{#- Per pipeline and open stage: how long deals stay (median and P90 of completed stays),
+    where they go next (advance, regress, lost), how often their close date slips while
+    there, ranked worst first by P90 time in stage within each pipeline. -#}
+with visits as (
+    select
+        visits.*,
+        next_stage.sort_order as next_sort_order
+    from {{ ref('deal_stage_visits') }} as visits
+    left join {{ ref('canonical_stages') }} as next_stage
+        on visits.next_canonical_stage = next_stage.canonical_stage
+    where not visits.is_excluded_from_metrics and not visits.is_closed_stage
+),
+
+close_dates as (
+    select
+        deal_key,
+        changed_at,
+        cast({{ parse_utc_timestamp('property_value') }} as date) as close_date,
+        lag(cast({{ parse_utc_timestamp('property_value') }} as date)) over (
+            partition by deal_key order by changed_at
+        ) as previous_close_date
+    from {{ ref('int_deal_property_changes') }}
+    where property_name = 'closedate'
+),
+
+slips as (
+    select
+        visits.deal_key,
+        visits.visit_number,
+        count(*) as slips
+    from visits
+    inner join close_dates
+        on
+            visits.deal_key = close_dates.deal_key
+            and close_dates.changed_at >= visits.entered_at
+            and (visits.exited_at is null or close_dates.changed_at < visits.exited_at)
+    where close_dates.close_date > close_dates.previous_close_date
+    group by visits.deal_key, visits.visit_number
+),
+
+stats as (
+    select
+        visits.pipeline_id,
+        visits.canonical_stage,
+        visits.sort_order,
+        count(*) as visits,
+        sum(case when visits.is_censored then 1 else 0 end) as open_visits,
+        sum(case when visits.exited_at is not null then 1 else 0 end) as completed_visits,
+        {{ percentile('case when visits.exited_at is not null then visits.days_in_stage end', 0.5) }}
+            as median_days_in_stage,
+        {{ percentile('case when visits.exited_at is not null then visits.days_in_stage end', 0.9) }}
+            as p90_days_in_stage,
+        sum(
+            case
+                when
+                    visits.next_sort_order > visits.sort_order
+                    and visits.next_canonical_stage <> 'closed_lost'
+                    then 1
+                else 0
+            end
+        ) as advanced,
+        sum(case when visits.next_sort_order < visits.sort_order then 1 else 0 end) as regressed,
+        sum(case when visits.next_canonical_stage = 'closed_lost' then 1 else 0 end) as lost,
+        coalesce(sum(slips.slips), 0) as close_date_slips
+    from visits
+    left join slips
+        on visits.deal_key = slips.deal_key and visits.visit_number = slips.visit_number
+    group by visits.pipeline_id, visits.canonical_stage, visits.sort_order
+)
+
+select
+    pipeline_id,
+    canonical_stage,
+    sort_order,
+    visits,
+    open_visits,
+    completed_visits,
+    median_days_in_stage,
+    p90_days_in_stage,
+    advanced,
+    regressed,
+    lost,
+    advanced * 1.0 / nullif(completed_visits, 0) as conversion_to_next_stage,
+    lost * 1.0 / nullif(completed_visits, 0) as drop_off_rate,
+    close_date_slips,
+    close_date_slips * 1.0 / visits as slips_per_visit,
+    row_number() over (
+        partition by pipeline_id order by p90_days_in_stage desc, canonical_stage
+    ) as bottleneck_rank
+from stats
