@@ -42,21 +42,13 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
 
 def load_phase(world: Path, warehouse: Path) -> None:
     """The raw load, as `funnelhouse run` does it (run in a child process by ``measure``)."""
-    from ingestion.hubspot.files import land_hubspot_files
+    from ingestion.demo import land_demo_world
     from ingestion.settings import load_settings
-    from ingestion.simulator import load_manifest
     from ingestion.warehouse import connect
 
     settings = load_settings(warehouse=warehouse, home=warehouse.parent)
     with connect(settings) as con:
-        land_hubspot_files(
-            con,
-            world / "hubspot",
-            portal_id=load_manifest(world)["portal_id"],
-            load_id="bench",
-            loaded_at=datetime.now(UTC),
-            progress=print,
-        )
+        land_demo_world(con, world, load_id="bench", loaded_at=datetime.now(UTC), progress=print)
 
 
 def bench_size(deals: int, workdir: Path) -> list[dict]:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+
+from ingestion.fx import land_fx_rates
+from ingestion.hubspot.files import land_hubspot_files
+from ingestion.raw.snapshot import LoadStats
 from ingestion.settings import Settings
 from ingestion.simulator import WorldConfig, generate_world, load_manifest
+from ingestion.simulator.schema import TABLES
+
+# The simulated world's rates stand in for a rates provider's feed.
+DEMO_FX_PROVIDER = "simulator"
 
 
 def ensure_demo_world(settings: Settings, progress: Callable[[str], None] = lambda _: None) -> Path:
@@ -21,6 +30,45 @@ def ensure_demo_world(settings: Settings, progress: Callable[[str], None] = lamb
         WorldConfig(seed=settings.demo_seed, n_deals=settings.demo_deals), world_dir, progress
     )
     return world_dir
+
+
+def hubspot_folder(world_dir: Path) -> Path:
+    """Where a world keeps its HubSpot records (one sub-folder per object)."""
+    return world_dir / "hubspot"
+
+
+def fx_rates_folder(world_dir: Path) -> Path:
+    """Where a world keeps its daily FX rates."""
+    return world_dir / TABLES["fx_rates"][0]
+
+
+def land_demo_world(
+    con: duckdb.DuckDBPyConnection,
+    world_dir: Path,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[LoadStats]:
+    """Land a whole world (HubSpot records and FX rates), as the demo's assets do."""
+    portal_id = load_manifest(world_dir)["portal_id"]
+    hubspot = land_hubspot_files(
+        con,
+        hubspot_folder(world_dir),
+        portal_id=portal_id,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        progress=progress,
+    )
+    fx = land_fx_rates(
+        con,
+        fx_rates_folder(world_dir),
+        provider=DEMO_FX_PROVIDER,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        progress=progress,
+    )
+    return hubspot + fx
 
 
 def resolve_as_of(settings: Settings) -> date:

@@ -68,6 +68,9 @@ def open_connection(settings: Settings, read_only: bool = False) -> duckdb.DuckD
         "memory_limit": settings.duckdb_memory_limit,
         "threads": settings.duckdb_threads,
         "temp_directory": str(settings.temp_directory),
+        # Row order in a table carries no meaning here; not keeping it lets large inserts
+        # stream instead of buffering.
+        "preserve_insertion_order": False,
     }
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)

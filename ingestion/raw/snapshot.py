@@ -87,6 +87,17 @@ def _record_key_sql(obj: RawObject) -> str:
     return f"concat_ws('|', {parts})"
 
 
+def _content_hash_sql(names: list[str]) -> str:
+    # A unit-separator-joined rendering with an explicit null marker, so that ('a', null)
+    # and (null, 'a') differ; cheaper than hashing a JSON rendering of every row.
+    parts = ", ".join(f"coalesce(cast({_quote(n)} as varchar), chr(0))" for n in names)
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def _payload_sql(names: list[str]) -> str:
+    return f"to_json(struct_pack({', '.join(f'{_quote(n)} := {_quote(n)}' for n in names)}))"
+
+
 def load_snapshot(
     con: duckdb.DuckDBPyConnection,
     obj: RawObject,
@@ -102,14 +113,13 @@ def load_snapshot(
     ``complete`` says the relation holds every live record of the source object, so
     records missing from it have vanished from the source.
     """
-    con.execute(f"create or replace temp table _incoming as select * from {relation}")
-    source_columns = [(row[0], row[1]) for row in con.execute("describe _incoming").fetchall()]
+    source_columns = [
+        (row[0], row[1]) for row in con.execute(f"describe select * from {relation}").fetchall()
+    ]
     names = [name for name, _ in source_columns]
     column_list = ", ".join(_quote(n) for n in names)
-    payload = f"to_json(struct_pack({', '.join(f'{_quote(n)} := {_quote(n)}' for n in names)}))"
     _ensure_tables(con, obj, source_columns)
 
-    order = f"{_quote(obj.updated_column)} desc nulls last, " if obj.updated_column else ""
     key = ", ".join(_quote(c) for c in obj.key)
     rule_name, rule_reason = _first_broken_rule(obj)
     con.execute(
@@ -117,32 +127,46 @@ def load_snapshot(
         select *,
             {rule_name} as _rule_name,
             {rule_reason} as _rule_reason,
-            {_record_key_sql(obj)} as _record_key,
-            cast(md5(cast({payload} as varchar)) as varchar) as _record_hash,
-            cast({payload} as json) as _payload
-        from _incoming"""
+            {_content_hash_sql(names)} as _record_hash
+        from {relation}"""
     )
     # Several copies of one key in a load: identical ones collapse, the newest otherwise wins
-    # and the older copies are quarantined, so nothing is dropped without a trace.
+    # and the older copies are quarantined, so nothing is dropped without a trace. Only the
+    # (rare) duplicated keys are ranked, to keep large loads cheap.
+    order = f"{_quote(obj.updated_column)} desc nulls last, " if obj.updated_column else ""
     con.execute(
-        f"""create or replace temp table _ranked as
-        select *, row_number() over (
-            partition by {key} order by {order}_record_hash) as _copy_rank
-        from (select distinct on (_record_hash) * from _checked where _rule_name is null)"""
+        f"""create or replace temp table _copies as
+        select *,
+            row_number() over (partition by {key} order by {order}_record_hash) as _copy_rank,
+            first_value(_record_hash) over (
+                partition by {key} order by {order}_record_hash) as _winner_hash
+        from _checked
+        where _rule_name is null and ({key}) in (
+            select ({key}) from _checked where _rule_name is null
+            group by {key} having count(*) > 1)"""
+    )
+    con.execute(
+        f"""create or replace temp view _accepted as
+        select * exclude (_rule_name, _rule_reason) from _checked
+        where _rule_name is null and ({key}) not in (select ({key}) from _copies)
+        union all by name
+        select * exclude (_rule_name, _rule_reason, _copy_rank, _winner_hash) from _copies
+        where _copy_rank = 1"""
     )
     quarantine.ensure_table(con, obj.quarantine_table)
     params = [load_id, obj.source_system, obj.name, loaded_at]
     con.execute(
         f"""insert into {obj.quarantine_table}
-        select ?, ?, ?, _record_key, _rule_name, _rule_reason, _payload, ? from _checked
-        where _rule_name is not null""",
+        select ?, ?, ?, {_record_key_sql(obj)}, _rule_name, _rule_reason,
+            {_payload_sql(names)}, ?
+        from _checked where _rule_name is not null""",
         params,
     )
     con.execute(
         f"""insert into {obj.quarantine_table}
-        select ?, ?, ?, _record_key, 'duplicate_key',
-            'another copy of this key in the same load is newer', _payload, ?
-        from _ranked where _copy_rank > 1""",
+        select ?, ?, ?, {_record_key_sql(obj)}, 'duplicate_key',
+            'another copy of this key in the same load is newer', {_payload_sql(names)}, ?
+        from _copies where _copy_rank > 1 and _record_hash <> _winner_hash""",
         params,
     )
     rows_quarantined = con.execute(
@@ -161,12 +185,12 @@ def load_snapshot(
     latest = f"""(select * from {obj.table} where _source_instance = $instance
         qualify row_number() over (partition by {key} order by _load_sequence desc) = 1)"""
     if obj.kind is ObjectKind.EVENT:
-        new_rows = f"""select {column_list}, _record_hash from _ranked
-            where _copy_rank = 1 and _record_hash not in (
+        new_rows = f"""select {column_list}, _record_hash from _accepted
+            where _record_hash not in (
                 select _record_hash from {obj.table} where _source_instance = $instance)"""
     else:
-        new_rows = f"""select {column_list}, _record_hash from _ranked r
-            where _copy_rank = 1 and not exists (
+        new_rows = f"""select {column_list}, _record_hash from _accepted r
+            where not exists (
                 select 1 from {latest} l
                 where l._record_hash = r._record_hash and not l._vanished)"""
     inserted = con.execute(
@@ -190,7 +214,7 @@ def load_snapshot(
             metadata,
         ).fetchone()[0]
 
-    rows_read = con.execute("select count(*) from _incoming").fetchone()[0]
+    rows_read = con.execute("select count(*) from _checked").fetchone()[0]
     stats = LoadStats(obj.name, rows_read, inserted, rows_quarantined, vanished)
     con.execute(
         f"insert into {obj.schema}.{LOADS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -207,6 +231,7 @@ def load_snapshot(
             loaded_at,
         ],
     )
-    for temp in ("_incoming", "_checked", "_ranked"):
+    con.execute("drop view _accepted")
+    for temp in ("_checked", "_copies"):
         con.execute(f"drop table {temp}")
     return stats

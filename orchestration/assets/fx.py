@@ -7,15 +7,12 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ingestion.demo import ensure_demo_world
+from ingestion.demo import DEMO_FX_PROVIDER, ensure_demo_world, fx_rates_folder
 from ingestion.fx import RATES, land_fx_rates
-from ingestion.simulator.schema import TABLES
 from ingestion.warehouse import connect
 from orchestration.assets.hubspot import WAREHOUSE_POOL
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
-
-DEMO_PROVIDER = "simulator"
 
 
 @dg.asset(
@@ -34,15 +31,15 @@ def fx_rates_raw(
     with connect(config) as con:
         (stats,) = land_fx_rates(
             con,
-            world_dir / TABLES["fx_rates"][0],
-            provider=DEMO_PROVIDER,
+            fx_rates_folder(world_dir),
+            provider=DEMO_FX_PROVIDER,
             load_id=context.run.run_id,
             loaded_at=datetime.now(UTC),
             progress=progress,
         )
     return dg.MaterializeResult(
         metadata={
-            "provider": DEMO_PROVIDER,
+            "provider": DEMO_FX_PROVIDER,
             "rows_read": stats.rows_read,
             "new_versions": stats.rows_inserted,
             "quarantined": stats.rows_quarantined,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ingestion.demo import ensure_demo_world
+from ingestion.demo import ensure_demo_world, hubspot_folder
 from ingestion.hubspot.files import land_hubspot_files
 from ingestion.hubspot.objects import DEALS, OBJECTS
 from ingestion.simulator import load_manifest
@@ -66,7 +66,7 @@ def hubspot_raw(
     with connect(config) as con:
         stats = land_hubspot_files(
             con,
-            world_dir / "hubspot",
+            hubspot_folder(world_dir),
             portal_id=portal_id,
             load_id=context.run.run_id,
             loaded_at=datetime.now(UTC),

@@ -1,0 +1,120 @@
+"""The canonical exports a CSV source lands in ``raw_csv``: their fields, keys and record rules.
+
+A CRM without an API still exports deals, leads and sometimes stage history; whatever
+the file calls its columns, the mapping renames them to these fields, so every CSV
+instance lands in the same three tables and dbt reads one shape.
+
+The rules are the shared ones from :mod:`ingestion.raw.objects`, with the row's file and
+line put in front of each reason: a reader of ``quarantine.csv__deals`` must be able to
+open the export and find the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from ingestion.raw.objects import (
+    ObjectKind,
+    RawObject,
+    Rule,
+    decimal_string,
+    required,
+    timestamp_string,
+)
+
+SOURCE_SYSTEM = "csv"
+# "<file> line <n>" for a row that breaks a rule, null otherwise. It is null for every
+# landed row, so a record's hash (and so its versions) never depends on where it sat in a file.
+LOCATION_COLUMN = "_csv_row"
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    name: str
+    key: tuple[str, ...]
+    fields: tuple[str, ...]
+    dates: tuple[str, ...]
+    numbers: tuple[str, ...] = ()
+    object_kind: ObjectKind = ObjectKind.ENTITY
+
+
+DEALS = ExportKind(
+    "deals",
+    key=("deal_id",),
+    fields=(
+        "deal_id",
+        "stage",
+        "status",
+        "amount",
+        "currency",
+        "created_at",
+        "closed_at",
+        "won_at",
+        "lost_at",
+        "expected_close_date",
+        "owner",
+        "source",
+        "contact_id",
+        "lead_id",
+        "pipeline",
+    ),
+    dates=("created_at", "closed_at", "won_at", "lost_at", "expected_close_date"),
+    numbers=("amount",),
+)
+LEADS = ExportKind(
+    "leads",
+    key=("lead_id",),
+    fields=("lead_id", "created_at", "source", "owner"),
+    dates=("created_at",),
+)
+# A stage change never changes once it happened, so each is kept once however often it is read.
+STAGE_HISTORY = ExportKind(
+    "stage_history",
+    key=("deal_id", "changed_at", "stage"),
+    fields=("deal_id", "stage", "changed_at"),
+    dates=("changed_at",),
+    object_kind=ObjectKind.EVENT,
+)
+KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY)}
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _date_rule(field: str, formats: tuple[str, ...]) -> Rule:
+    rule = timestamp_string(field)
+    if not formats:
+        return rule
+    # Values matching a declared format were rewritten to ISO text before the check, so
+    # what still fails is a value in none of the formats.
+    expected = sql_literal(" or ".join(formats))
+    reason = f"'{field} ''' || {field} || ''' does not match the date format ' || {expected}"
+    return replace(rule, reason=reason)
+
+
+def raw_object(
+    kind: ExportKind, date_formats: Mapping[str, tuple[str, ...]], *, located: bool = True
+) -> RawObject:
+    """The raw object for one read; rules depend on the mapping's date formats.
+
+    ``located`` reasons name the row, read from :data:`LOCATION_COLUMN`, which the
+    relation must then carry; rows derived in the warehouse have no file to name.
+    """
+    rules = [
+        *(required(field) for field in kind.key),
+        *(_date_rule(field, date_formats.get(field, ())) for field in kind.dates),
+        *(decimal_string(field) for field in kind.numbers),
+    ]
+    if located:
+        rules = [replace(r, reason=f"{LOCATION_COLUMN} || ': ' || {r.reason}") for r in rules]
+    return RawObject(
+        SOURCE_SYSTEM, kind.name, key=kind.key, kind=kind.object_kind, rules=tuple(rules)
+    )
+
+
+def location_sql(obj: RawObject, file_column: str, line_column: str) -> str:
+    """SQL naming the file and line of a row that breaks any of ``obj``'s rules, else null."""
+    broken = " or ".join(f"({rule.violated})" for rule in obj.rules)
+    return f"case when {broken} then {file_column} || ' line ' || {line_column} end"
