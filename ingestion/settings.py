@@ -45,6 +45,8 @@ class Settings:
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp
     demo_seed: int = 42
     demo_deals: int = 5000
+    # CSV exports to land: a folder of YAML mappings, or one mapping (none by default).
+    csv_mappings: Path | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.fiscal_year_start_month <= 12:
@@ -110,6 +112,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "home": _path,
     "warehouse": _path,
     "duckdb_temp_directory": _path,
+    "csv_mappings": _path,
     "as_of": date.fromisoformat,
     "fiscal_year_start_month": int,
     "duckdb_threads": int,

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", type=Path, help="DuckDB file (default .funnelhouse/...)")
     run.add_argument("--home", type=Path, help="folder for worlds, Dagster and the warehouse")
     run.add_argument("--as-of", type=date.fromisoformat, help="logical date YYYY-MM-DD")
+    run.add_argument("--csv-mappings", type=Path, help="CSV export mappings: a folder or a file")
 
     ui = commands.add_parser("ui", help="open the Dagster UI on this project")
     ui.add_argument("--port", type=int, default=UI_PORT)
@@ -102,6 +103,7 @@ def _run(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         demo_seed=args.seed,
         demo_deals=args.deals,
+        csv_mappings=args.csv_mappings,
     )
     phases: dict[str, float] = {}
     started = time.monotonic()

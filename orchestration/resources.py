@@ -22,6 +22,7 @@ class SettingsResource(dg.ConfigurableResource):
     fiscal_year_start_month: int | None = None
     demo_seed: int | None = None
     demo_deals: int | None = None
+    csv_mappings: str | None = None
 
     def load(self) -> Settings:
         overrides = self.model_dump()

@@ -18,6 +18,7 @@ from orchestration.jobs import MAIN_JOB_NAME, as_of_run_config
 PHASES = {
     "hubspot_raw": "load (raw_hubspot)",
     "raw_fx__rates": "load (raw_fx)",
+    "csv_exports_raw": "load (raw_csv)",
     "funnelhouse_dbt": "transform + test (dbt)",
 }
 
@@ -60,6 +61,7 @@ def run_config_for(settings: Settings, as_of: date) -> dict:
         warehouse=str(settings.warehouse_path),
         demo_seed=settings.demo_seed,
         demo_deals=settings.demo_deals,
+        csv_mappings=str(settings.csv_mappings) if settings.csv_mappings else None,
     )
     # The terminal gets Funnelhouse's own progress lines; Dagster's full log is in the UI.
     config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}

@@ -19,6 +19,7 @@ from ingestion.csv_exports.history import derive_stage_history
 from ingestion.csv_exports.mapping import CsvExportError, ExportMapping, load_mapping
 from ingestion.csv_exports.objects import (
     DEALS,
+    KINDS,
     LOCATION_COLUMN,
     SOURCE_SYSTEM,
     STAGE_HISTORY,
@@ -35,7 +36,7 @@ from ingestion.csv_exports.reads import (
     plan_reads,
 )
 from ingestion.csv_exports.records import FILE_COLUMN, LINE_COLUMN, read_records
-from ingestion.raw.snapshot import load_snapshot
+from ingestion.raw.snapshot import ensure_raw_table, load_snapshot
 
 Progress = Callable[[str], None]
 
@@ -132,6 +133,14 @@ def _describe(mapping: ExportMapping, stats: ExportStats) -> str:
     if mapping.kind is DEALS and stats.snapshot_at is None:
         return f"{text}; no stage history derived: the mapping gives no snapshot time"
     return text
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every raw_csv table with its canonical columns if no export has landed yet,
+    so the dbt staging models always have a (possibly empty) table to read."""
+    for kind in KINDS.values():
+        columns = [(field, "VARCHAR") for field in (*kind.fields, LOCATION_COLUMN)]
+        ensure_raw_table(con, raw_object(kind, {}), columns)
 
 
 def land_csv_export(

@@ -44,9 +44,10 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _ensure_tables(
+def ensure_raw_table(
     con: duckdb.DuckDBPyConnection, obj: RawObject, source_columns: list[tuple[str, str]]
 ) -> None:
+    """Create ``obj``'s raw, loads and quarantine tables if missing; add new source columns."""
     con.execute(f"create schema if not exists {obj.schema}")
     con.execute(
         f"""create table if not exists {obj.schema}.{LOADS_TABLE} (
@@ -63,6 +64,7 @@ def _ensure_tables(
             [obj.schema, obj.name],
         ).fetchall()
     }
+    quarantine.ensure_table(con, obj.quarantine_table)
     if not existing:
         columns = ", ".join(f"{_quote(name)} {kind}" for name, kind in wanted)
         con.execute(f"create table {obj.table} ({columns})")
@@ -118,7 +120,7 @@ def load_snapshot(
     ]
     names = [name for name, _ in source_columns]
     column_list = ", ".join(_quote(n) for n in names)
-    _ensure_tables(con, obj, source_columns)
+    ensure_raw_table(con, obj, source_columns)
 
     key = ", ".join(_quote(c) for c in obj.key)
     rule_name, rule_reason = _first_broken_rule(obj)
@@ -153,7 +155,6 @@ def load_snapshot(
         select * exclude (_rule_name, _rule_reason, _copy_rank, _winner_hash) from _copies
         where _copy_rank = 1"""
     )
-    quarantine.ensure_table(con, obj.quarantine_table)
     params = [load_id, obj.source_system, obj.name, loaded_at]
     con.execute(
         f"""insert into {obj.quarantine_table}

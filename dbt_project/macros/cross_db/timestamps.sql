@@ -9,8 +9,15 @@
     cast({{ expression }} as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{#- A value with an offset (Z, +02:00, +0000) is shifted to UTC; a value without one is
+    already UTC. Casting to timestamptz alone would read zone-less values in the session's
+    time zone, and casting to timestamp alone would drop offsets. -#}
 {% macro duckdb__parse_utc_timestamp(expression) -%}
-    (try_cast({{ expression }} as timestamptz) at time zone 'UTC')
+    case
+        when regexp_matches({{ expression }}, '(Z|[+-][0-9]{2}:?[0-9]{2})$')
+            then (try_cast({{ expression }} as timestamptz) at time zone 'UTC')
+        else try_cast({{ expression }} as timestamp)
+    end
 {%- endmacro %}
 
 {% macro spark__parse_utc_timestamp(expression) -%}

@@ -8,11 +8,9 @@ from textwrap import dedent
 
 import duckdb
 import pytest
+from shared_datasets import DATASETS, lay_out_csv_examples
 
 import ingestion.csv_exports
-from ingestion.settings import PROJECT_ROOT
-
-DATASETS = (PROJECT_ROOT / ".." / "shared" / "datasets").resolve()
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +35,7 @@ def datasets() -> Path:
 
 @pytest.fixture(scope="session")
 def examples(tmp_path_factory, datasets) -> Path:
-    """The example mappings, laid out as a user would: the exports in exports/ beside them."""
-    folder = tmp_path_factory.mktemp("csv_examples")
-    (folder / "exports").mkdir()
-    for csv in sorted(datasets.glob("*/*.csv")):
-        (folder / "exports" / csv.name).symlink_to(csv)
-    for mapping in (PROJECT_ROOT / "ingestion" / "csv_exports" / "examples").glob("*.yml"):
-        (folder / mapping.name).write_text(mapping.read_text())
-    return folder
+    return lay_out_csv_examples(tmp_path_factory.mktemp("csv_examples"))
 
 
 @pytest.fixture

@@ -1,13 +1,82 @@
 {#- Contacts of every source with their lifecycle dates and original source mapped to the
     canonical channel taxonomy. The original value is always kept beside the channel: a
     value no rule matches lands in 'other', a blank one in 'unattributed'. -#}
-with contacts as (
-    select * from {{ ref('stg_hubspot__contacts') }}
+with hubspot_contacts as (
+    select
+        contact_key,
+        source_system,
+        source_instance,
+        contact_id,
+        company_key,
+        lifecycle_stage,
+        'hs_analytics_source' as source_field,
+        original_source,
+        original_source_detail_1,
+        created_at,
+        became_lead_at,
+        became_mql_at,
+        became_sql_at,
+        became_opportunity_at,
+        became_customer_at,
+        is_archived or is_vanished as is_deleted,
+        merged_contact_ids
+    from {{ ref('stg_hubspot__contacts') }}
+),
+
+-- An exported lead becomes an opportunity with its first deal and a customer with its
+-- first win.
+csv_lead_deals as (
+    select
+        deals.lead_key,
+        min(coalesce(deals.created_at, deals.closed_at)) as first_deal_at,
+        min(case when stages.is_won then deals.closed_at end) as first_won_at
+    from {{ ref('stg_csv__deals') }} as deals
+    left join {{ ref('stage_mapping') }} as mapping
+        on
+            deals.source_system = mapping.source_system
+            and deals.pipeline_id = mapping.pipeline_id
+            and deals.stage_id = mapping.stage_id
+    left join {{ ref('canonical_stages') }} as stages
+        on mapping.canonical_stage = stages.canonical_stage
+    where not deals.is_vanished
+    group by deals.lead_key
+),
+
+csv_leads as (
+    select
+        leads.lead_key as contact_key,
+        leads.source_system,
+        leads.source_instance,
+        leads.lead_id as contact_id,
+        cast(null as {{ dbt.type_string() }}) as company_key,
+        case
+            when lead_deals.first_won_at is not null then 'customer'
+            when lead_deals.first_deal_at is not null then 'opportunity'
+            else 'lead'
+        end as lifecycle_stage,
+        'source' as source_field,
+        leads.original_source,
+        cast(null as {{ dbt.type_string() }}) as original_source_detail_1,
+        leads.created_at,
+        leads.created_at as became_lead_at,
+        cast(null as {{ dbt.type_timestamp() }}) as became_mql_at,
+        cast(null as {{ dbt.type_timestamp() }}) as became_sql_at,
+        lead_deals.first_deal_at as became_opportunity_at,
+        lead_deals.first_won_at as became_customer_at,
+        leads.is_vanished as is_deleted,
+        cast(null as {{ dbt.type_string() }}) as merged_contact_ids
+    from {{ ref('stg_csv__leads') }} as leads
+    left join csv_lead_deals as lead_deals on leads.lead_key = lead_deals.lead_key
+),
+
+contacts as (
+    select * from hubspot_contacts
+    union all
+    select * from csv_leads
 ),
 
 rules as (
     select * from {{ ref('channel_mapping') }}
-    where source_field = 'hs_analytics_source'
 ),
 
 -- A rule naming a source detail beats the generic rule for the same value.
@@ -23,6 +92,7 @@ matched as (
     inner join rules
         on
             contacts.source_system = rules.source_system
+            and contacts.source_field = rules.source_field
             and contacts.original_source = rules.source_value
             and (
                 rules.source_detail is null
@@ -35,7 +105,7 @@ merged_ids as (
         source_instance,
         contact_key as survivor_contact_key,
         {{ split_to_rows('merged_contact_ids', ';') }} as merged_contact_id
-    from contacts
+    from hubspot_contacts
     where merged_contact_ids is not null and merged_contact_ids <> ''
 )
 
@@ -58,7 +128,7 @@ select
     contacts.became_sql_at,
     contacts.became_opportunity_at,
     contacts.became_customer_at,
-    contacts.is_archived or contacts.is_vanished as is_deleted,
+    contacts.is_deleted,
     merged.survivor_contact_key as merged_into_contact_key
 from contacts
 left join matched on contacts.contact_key = matched.contact_key and matched.preference = 1

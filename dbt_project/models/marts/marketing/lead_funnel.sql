@@ -13,6 +13,8 @@ with contacts as (
 reached as (
     select
         {{ reporting_month('lead_at') }} as lead_month,
+        source_system,
+        source_instance,
         coalesce(original_source, '(none)') as original_source,
         original_channel,
         coalesce(
@@ -41,6 +43,8 @@ reached as (
 counted as (
     select
         lead_month,
+        source_system,
+        source_instance,
         original_source,
         original_channel,
         count(*) as leads,
@@ -49,11 +53,13 @@ counted as (
         sum(case when reached_opportunity then 1 else 0 end) as opportunities,
         sum(case when reached_customer then 1 else 0 end) as customers
     from reached
-    group by lead_month, original_source, original_channel
+    group by lead_month, source_system, source_instance, original_source, original_channel
 )
 
 select
     lead_month,
+    source_system,
+    source_instance,
     original_source,
     original_channel,
     leads,

@@ -18,6 +18,8 @@ events as (
         select
             '{{ step }}' as funnel_step,
             {{ reporting_month(column) }} as event_month,
+            source_system,
+            source_instance,
             coalesce(original_source, '(none)') as original_source,
             original_channel
         from contacts
@@ -28,6 +30,8 @@ events as (
 
 select
     event_month,
+    source_system,
+    source_instance,
     original_source,
     original_channel,
     sum(case when funnel_step = 'lead' then 1 else 0 end) as new_leads,
@@ -36,4 +40,4 @@ select
     sum(case when funnel_step = 'opportunity' then 1 else 0 end) as new_opportunities,
     sum(case when funnel_step = 'customer' then 1 else 0 end) as new_customers
 from events
-group by event_month, original_source, original_channel
+group by event_month, source_system, source_instance, original_source, original_channel

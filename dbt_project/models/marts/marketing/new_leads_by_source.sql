@@ -2,6 +2,8 @@
     recorded it (blank shown as "(none)"), x the channel it maps to. -#}
 select
     event_month as lead_month,
+    source_system,
+    source_instance,
     original_source,
     original_channel,
     new_leads

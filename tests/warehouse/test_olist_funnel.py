@@ -1,0 +1,82 @@
+"""Real data through the CSV source: Olist's marketing funnel, end to end to the marts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from shared_datasets import DATASETS, lay_out_csv_examples
+
+OLIST = DATASETS / "olist_marketing_funnel"
+
+
+@pytest.fixture(scope="module")
+def olist_run(tmp_path_factory, cli):
+    """`funnelhouse run` on a small simulated world plus the Olist exports."""
+    if not OLIST.is_dir():
+        pytest.fail(f"the Olist export is expected at {OLIST} (../shared/datasets)")
+    home = tmp_path_factory.mktemp("olist_home")
+    mappings = lay_out_csv_examples(home / "csv", "olist_*.yml")
+    args = ["run", "--home", str(home), "--deals", "300", "--seed", "3"]
+    code, summary = cli([*args, "--csv-mappings", str(mappings)])
+    assert code == 0, summary
+    return home, summary
+
+
+@pytest.fixture(scope="module")
+def olist_csv() -> pd.DataFrame:
+    leads = pd.read_csv(OLIST / "olist_marketing_qualified_leads_dataset.csv", dtype=str)
+    deals = pd.read_csv(OLIST / "olist_closed_deals_dataset.csv", dtype=str)
+    leads["origin"] = leads.origin.fillna("(none)")
+    leads["month"] = pd.to_datetime(leads.first_contact_date).dt.to_period("M").dt.start_time
+    leads["won"] = leads.mql_id.isin(set(deals.mql_id))
+    return leads
+
+
+def _query(home, sql):
+    import duckdb
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_leads_per_origin_per_month_equal_the_csv(olist_run, olist_csv):
+    home, _ = olist_run
+    mart = _query(
+        home,
+        "select lead_month, original_source, sum(leads) as leads from marts.lead_funnel "
+        "where source_instance = 'olist' group by 1, 2",
+    )
+    mart["lead_month"] = pd.to_datetime(mart.lead_month)
+    got = mart.set_index(["lead_month", "original_source"]).leads.sort_index()
+    expected = olist_csv.groupby(["month", "origin"]).size().sort_index()
+    assert got.sum() == expected.sum() == 8000
+    assert got.to_dict() == {k: v for k, v in expected.items()}
+
+
+def test_lead_to_won_conversion_per_origin_equals_the_csv(olist_run, olist_csv):
+    home, _ = olist_run
+    mart = _query(
+        home,
+        "select original_source, sum(leads) as leads, sum(customers) as won, "
+        "sum(customers) / sum(leads) as rate from marts.lead_funnel "
+        "where source_instance = 'olist' group by 1",
+    ).set_index("original_source")
+    expected = olist_csv.groupby("origin").won.agg(["size", "sum", "mean"])
+    assert mart.won.sum() == 842
+    for origin, row in expected.iterrows():
+        assert mart.leads[origin] == row["size"]
+        assert mart.won[origin] == row["sum"], origin
+        assert mart.rate[origin] == pytest.approx(row["mean"])
+
+
+def test_the_deal_won_before_first_contact_is_flagged_and_still_counted(olist_run, olist_csv):
+    home, summary = olist_run
+    flagged = _query(
+        home,
+        "select contact_id from intermediate.int_contacts "
+        "where source_instance = 'olist' and became_customer_at < became_lead_at",
+    )
+    assert len(flagged) == 1
+    warning = [line for line in summary.splitlines() if "int_contacts" in line]
+    assert warning and warning[0].strip().startswith("WARN")
+    assert olist_csv.set_index("mql_id").won[flagged.contact_id[0]]
