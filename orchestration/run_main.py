@@ -111,10 +111,11 @@ def execute_main_job(
 
 
 def mart_row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per mart table (views are computed on read, so they are not counted)."""
     with connect(settings, read_only=True) as con:
         tables = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema = 'marts' order by 1"
+            "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
         ).fetchall()
         return {
             name: con.execute(f"select count(*) from {name}").fetchone()[0] for (name,) in tables

@@ -186,9 +186,13 @@ def load_snapshot(
     latest = f"""(select * from {obj.table} where _source_instance = $instance
         qualify row_number() over (partition by {key} order by _load_sequence desc) = 1)"""
     if obj.kind is ObjectKind.EVENT:
-        new_rows = f"""select {column_list}, _record_hash from _accepted
-            where _record_hash not in (
-                select _record_hash from {obj.table} where _source_instance = $instance)"""
+        # An event is identified by its key, so a change in how hashes are computed can
+        # never make a known event look new.
+        same_event = " and ".join(f"t.{_quote(c)} = r.{_quote(c)}" for c in obj.key)
+        new_rows = f"""select {column_list}, _record_hash from _accepted r
+            where not exists (
+                select 1 from {obj.table} t
+                where t._source_instance = $instance and {same_event})"""
     else:
         new_rows = f"""select {column_list}, _record_hash from _accepted r
             where not exists (

@@ -48,10 +48,10 @@ counted as (
         original_source,
         original_channel,
         count(*) as leads,
-        sum(case when reached_mql then 1 else 0 end) as mqls,
-        sum(case when reached_sql then 1 else 0 end) as sqls,
-        sum(case when reached_opportunity then 1 else 0 end) as opportunities,
-        sum(case when reached_customer then 1 else 0 end) as customers
+        count(case when reached_mql then 1 end) as mqls,
+        count(case when reached_sql then 1 end) as sqls,
+        count(case when reached_opportunity then 1 end) as opportunities,
+        count(case when reached_customer then 1 end) as customers
     from reached
     group by lead_month, source_system, source_instance, original_source, original_channel
 )

@@ -34,10 +34,10 @@ select
     source_instance,
     original_source,
     original_channel,
-    sum(case when funnel_step = 'lead' then 1 else 0 end) as new_leads,
-    sum(case when funnel_step = 'mql' then 1 else 0 end) as new_mqls,
-    sum(case when funnel_step = 'sql' then 1 else 0 end) as new_sqls,
-    sum(case when funnel_step = 'opportunity' then 1 else 0 end) as new_opportunities,
-    sum(case when funnel_step = 'customer' then 1 else 0 end) as new_customers
+    count(case when funnel_step = 'lead' then 1 end) as new_leads,
+    count(case when funnel_step = 'mql' then 1 end) as new_mqls,
+    count(case when funnel_step = 'sql' then 1 end) as new_sqls,
+    count(case when funnel_step = 'opportunity' then 1 end) as new_opportunities,
+    count(case when funnel_step = 'customer' then 1 end) as new_customers
 from events
 group by event_month, source_system, source_instance, original_source, original_channel

@@ -166,10 +166,10 @@ converted as (
 select
     period_month,
     pipeline_id,
-    sum(case when entry = 'base' and existed_at_start then 1 else 0 end) as starting_deals,
+    count(case when entry = 'base' and existed_at_start then 1 end) as starting_deals,
     sum(case when entry = 'base' and existed_at_start then base_amount * rate else 0 end)
         as starting_amount,
-    sum(case when entry = 'created' or (entry = 'base' and not existed_at_start) then 1 else 0 end)
+    count(case when entry = 'created' or (entry = 'base' and not existed_at_start) then 1 end)
         as created_deals,
     sum(
         case
@@ -178,21 +178,21 @@ select
             else 0
         end
     ) as created_amount,
-    sum(case when entry = 'pulled_in' then 1 else 0 end) as pulled_in_deals,
+    count(case when entry = 'pulled_in' then 1 end) as pulled_in_deals,
     sum(case when entry = 'pulled_in' then entry_amount * rate else 0 end) as pulled_in_amount,
-    sum(case when entry = 'reopened' then 1 else 0 end) as reopened_deals,
+    count(case when entry = 'reopened' then 1 end) as reopened_deals,
     sum(case when entry = 'reopened' then entry_amount * rate else 0 end) as reopened_amount,
-    sum(case when fate = 'won' then 1 else 0 end) as won_deals,
+    count(case when fate = 'won' then 1 end) as won_deals,
     sum(case when fate = 'won' then entry_amount * rate else 0 end) as won_amount,
-    sum(case when fate = 'lost' then 1 else 0 end) as lost_deals,
+    count(case when fate = 'lost' then 1 end) as lost_deals,
     sum(case when fate = 'lost' then entry_amount * rate else 0 end) as lost_amount,
-    sum(case when fate = 'slipped' then 1 else 0 end) as slipped_deals,
+    count(case when fate = 'slipped' then 1 end) as slipped_deals,
     sum(case when fate = 'slipped' then entry_amount * rate else 0 end) as slipped_amount,
-    sum(case when fate = 'stayed' and end_close_date > base_close_date then 1 else 0 end)
+    count(case when fate = 'stayed' and end_close_date > base_close_date then 1 end)
         as pushed_deals,
     sum(case when fate = 'stayed' then (end_amount - base_amount) * rate else 0 end)
         as amount_change,
-    sum(case when in_end then 1 else 0 end) as ending_deals,
+    count(case when in_end then 1 end) as ending_deals,
     sum(case when in_end then end_amount * rate else 0 end) as ending_amount
 from converted
 group by period_month, pipeline_id

@@ -13,7 +13,7 @@ closed_by_month as (
     select
         close_month,
         pipeline_id,
-        sum(case when is_won then 1 else 0 end) as won_deals,
+        count(case when is_won then 1 end) as won_deals,
         count(*) as closed_deals,
         avg(case when is_won then amount_at_close_reporting end) as average_won_amount_reporting,
         avg(case when is_won then cycle_days end) as average_cycle_days

@@ -44,24 +44,23 @@ stats as (
         visits.canonical_stage,
         visits.sort_order,
         count(*) as visits,
-        sum(case when visits.is_censored then 1 else 0 end) as open_visits,
-        sum(case when visits.exited_at is not null then 1 else 0 end) as completed_visits,
+        count(case when visits.is_censored then 1 end) as open_visits,
+        count(case when visits.exited_at is not null then 1 end) as completed_visits,
         {{ percentile('case when visits.exited_at is not null then visits.days_in_stage end', 0.5) }}
             as median_days_in_stage,
         {{ percentile('case when visits.exited_at is not null then visits.days_in_stage end', 0.9) }}
             as p90_days_in_stage,
-        sum(
+        count(
             case
                 when
                     visits.next_sort_order > visits.sort_order
                     and visits.next_canonical_stage <> 'closed_lost'
                     then 1
-                else 0
             end
         ) as advanced,
-        sum(case when visits.next_sort_order < visits.sort_order then 1 else 0 end) as regressed,
-        sum(case when visits.next_canonical_stage = 'closed_lost' then 1 else 0 end) as lost,
-        coalesce(sum(slips.slips), 0) as close_date_slips
+        count(case when visits.next_sort_order < visits.sort_order then 1 end) as regressed,
+        count(case when visits.next_canonical_stage = 'closed_lost' then 1 end) as lost,
+        cast(coalesce(sum(slips.slips), 0) as {{ dbt.type_bigint() }}) as close_date_slips
     from visits
     left join slips
         on visits.deal_key = slips.deal_key and visits.visit_number = slips.visit_number

@@ -88,8 +88,8 @@ select
     owner_key,
     team_name,
     count(*) as entered,
-    sum(case when reached then 1 else 0 end) as reached,
-    sum(case when reached then 1 else 0 end) * 1.0 / count(*) as conversion_rate,
+    count(case when reached then 1 end) as reached,
+    count(case when reached then 1 end) * 1.0 / count(*) as conversion_rate,
     {{ dbt.datediff('cohort_month', as_of_date(), 'day') }}
         as cohort_age_days
 from outcomes

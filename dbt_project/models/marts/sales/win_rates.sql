@@ -26,8 +26,8 @@ grouped as (
         closed.owner_at_close_key,
         owners.team_name as team_at_close,
         closed.first_touch_channel,
-        sum(case when closed.is_won then 1 else 0 end) as won_deals,
-        sum(case when closed.is_won then 0 else 1 end) as lost_deals,
+        count(case when closed.is_won then 1 end) as won_deals,
+        count(case when not closed.is_won then 1 end) as lost_deals,
         sum(case when closed.is_won then closed.amount_at_close_reporting else 0 end)
             as won_amount_reporting,
         sum(case when closed.is_won then 0 else closed.amount_at_close_reporting end)
