@@ -15,7 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
+from ingestion.demo import ensure_demo_world, resolve_as_of
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
+from ingestion.simulator import WorldConfig, generate_world
 from ingestion.warehouse import WarehouseError, connect
 from orchestration.dbt_manifest import parse_project
 
@@ -114,14 +116,14 @@ def _run(args: argparse.Namespace) -> int:
     LOGGER.info("prepare: parsing the dbt project")
     _timed(phases, "prepare", parse_project)
 
-    from ingestion.demo import ensure_demo_world, resolve_as_of
-
     def progress(message: str) -> None:
         LOGGER.info("generate: %s", message)
 
     _timed(phases, "generate", lambda: ensure_demo_world(settings, progress))
     as_of = resolve_as_of(settings)
 
+    # Imported here: loading Dagster and the asset graph takes seconds that --help and
+    # bad input should not pay.
     from orchestration.run_main import execute_main_job, summarize
 
     LOGGER.info("job: running the main job (as of %s)", as_of.isoformat())
@@ -138,15 +140,16 @@ def _ui(args: argparse.Namespace) -> int:
     use_dagster_home(settings)
     parse_project()
     os.chdir(PROJECT_ROOT)
-    dagster = Path(sys.executable).with_name("dagster")
+    # `dagster dev` re-parses the dbt project with the `dbt` on PATH: make it this venv's.
+    venv_bin = Path(sys.executable).parent
+    os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    dagster = venv_bin / "dagster"
     command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(args.port)]
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Ctrl-C to stop)", flush=True)
     os.execv(command[0], command)
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ingestion.simulator import WorldConfig, generate_world
-
     manifest = generate_world(
         WorldConfig(seed=args.seed, n_deals=args.deals), args.out, lambda m: LOGGER.info(m)
     )

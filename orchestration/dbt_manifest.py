@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,13 @@ MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this Python, so the project's venv is used without activation."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else "dbt"
+    """The dbt of this Python environment, so the project's venv is used without activation
+    (Dagster's code servers may run with a resolved interpreter path, so look in the
+    environment's prefix too), else whatever `dbt` is on PATH."""
+    for folder in (Path(sys.executable).parent, Path(sys.prefix) / "bin"):
+        if (folder / "dbt").exists():
+            return str(folder / "dbt")
+    return shutil.which("dbt") or "dbt"
 
 
 def parse_project(*, warn_error: bool = False) -> Path:
