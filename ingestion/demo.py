@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.csv_exports import ensure_raw_tables as ensure_csv_tables
 from ingestion.fx import land_fx_rates
 from ingestion.hubspot.files import land_hubspot_files
 from ingestion.raw.snapshot import LoadStats
@@ -50,7 +51,8 @@ def land_demo_world(
     loaded_at: datetime,
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[LoadStats]:
-    """Land a whole world (HubSpot records and FX rates), as the demo's assets do."""
+    """Land a whole world (HubSpot records and FX rates) as the demo's assets do, with the
+    CSV source's tables in place (empty), so the warehouse is ready for dbt."""
     portal_id = load_manifest(world_dir)["portal_id"]
     hubspot = land_hubspot_files(
         con,
@@ -68,6 +70,7 @@ def land_demo_world(
         loaded_at=loaded_at,
         progress=progress,
     )
+    ensure_csv_tables(con)
     return hubspot + fx
 
 

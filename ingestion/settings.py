@@ -45,6 +45,9 @@ class Settings:
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp
     demo_seed: int = 42
     demo_deals: int = 5000
+    # HubSpot's API root; unset, the demo serves the simulated world over HTTP locally.
+    # The token always comes from HUBSPOT_ACCESS_TOKEN, never from settings.
+    hubspot_base_url: str | None = None
     # CSV exports to land: a folder of YAML mappings, or one mapping (none by default).
     csv_mappings: Path | None = None
 

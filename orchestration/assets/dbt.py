@@ -61,8 +61,14 @@ def funnelhouse_dbt(
     dbt_vars = config.dbt_vars(resolve_as_of(config))
     progress = reporter(context, "dbt")
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
-    for event in invocation.stream():
-        message = _describe(event)
-        if message:
-            progress(message)
-        yield event
+    try:
+        for event in invocation.stream():
+            message = _describe(event)
+            if message:
+                progress(message)
+            yield event
+    finally:
+        # If the step dies while streaming, dbt must not live on holding the warehouse lock.
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            invocation.process.wait()

@@ -1,7 +1,7 @@
-"""HubSpot into raw_hubspot: one asset per object, landed together in one transaction.
+"""HubSpot into raw_hubspot: one asset per object, synced over HubSpot's API.
 
-Until the HTTP connector lands, the source is the embedded demo: the simulator's world,
-written in the API's flattened shape, landed by the same versioned raw loader.
+With no HubSpot configured, the embedded demo serves the simulated world through the
+same API on a loopback port, so the main job always runs the real connector.
 """
 
 from collections.abc import Iterator
@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from ingestion.demo import ensure_demo_world, hubspot_folder
-from ingestion.hubspot.files import land_hubspot_files
+from ingestion.demo import ensure_demo_world
+from ingestion.hubspot.landing import land_hubspot_api, land_hubspot_demo
 from ingestion.hubspot.objects import DEALS, OBJECTS
-from ingestion.simulator import load_manifest
 from ingestion.warehouse import connect
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
@@ -61,20 +60,21 @@ def hubspot_raw(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     config = settings.load()
     progress = reporter(context, "load")
-    world_dir = ensure_demo_world(config, progress)
-    portal_id = load_manifest(world_dir)["portal_id"]
+    sync = {
+        "load_id": context.run.run_id,
+        "loaded_at": datetime.now(UTC),
+        "work_dir": config.temp_directory,
+        "progress": progress,
+    }
     with connect(config) as con:
-        stats = land_hubspot_files(
-            con,
-            hubspot_folder(world_dir),
-            portal_id=portal_id,
-            load_id=context.run.run_id,
-            loaded_at=datetime.now(UTC),
-            progress=progress,
-        )
+        if config.hubspot_base_url:
+            by_object = land_hubspot_api(con, config.hubspot_base_url, **sync)
+        else:
+            by_object = land_hubspot_demo(con, ensure_demo_world(config, progress), **sync)
+        stats = list(by_object.values())
         reasons = dict(
             con.execute(
-                "select object, string_agg(distinct rule, ', ') from ("
+                "select object, string_agg(distinct rule, ', ' order by rule) from ("
                 + " union all ".join(
                     f"select object, rule from {obj.quarantine_table} where load_id = ?"
                     for obj in OBJECTS
@@ -87,11 +87,15 @@ def hubspot_raw(
         yield dg.MaterializeResult(
             asset_key=_key(result.object),
             metadata={
-                "portal_id": portal_id,
+                "mode": result.mode,
                 "rows_read": result.rows_read,
                 "new_versions": result.rows_inserted,
                 "quarantined": result.rows_quarantined,
                 "vanished": result.rows_vanished,
+                "pages": result.pages,
+                "requests": result.requests,
+                "retries": result.retries,
+                "cursor": result.cursor or "",
             },
         )
         yield dg.AssetCheckResult(

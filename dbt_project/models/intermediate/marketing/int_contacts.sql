@@ -31,13 +31,11 @@ csv_lead_deals as (
         min(coalesce(deals.created_at, deals.closed_at)) as first_deal_at,
         min(case when stages.is_won then deals.closed_at end) as first_won_at
     from {{ ref('stg_csv__deals') }} as deals
-    left join {{ ref('stage_mapping') }} as mapping
+    left join {{ ref('int_stages_mapped') }} as stages
         on
-            deals.source_system = mapping.source_system
-            and deals.pipeline_id = mapping.pipeline_id
-            and deals.stage_id = mapping.stage_id
-    left join {{ ref('canonical_stages') }} as stages
-        on mapping.canonical_stage = stages.canonical_stage
+            deals.source_system = stages.source_system
+            and deals.pipeline_id = stages.pipeline_id
+            and deals.stage_id = stages.stage_id
     where not deals.is_vanished
     group by deals.lead_key
 ),

@@ -14,18 +14,16 @@ with stage_values as (
 mapped as (
     select
         stage_values.*,
-        mapping.canonical_stage,
+        stages.canonical_stage,
         stages.sort_order,
         stages.is_closed,
         stages.is_won
     from stage_values
-    left join {{ ref('stage_mapping') }} as mapping
+    left join {{ ref('int_stages_mapped') }} as stages
         on
-            stage_values.source_system = mapping.source_system
-            and stage_values.pipeline_id = mapping.pipeline_id
-            and stage_values.stage_id = mapping.stage_id
-    left join {{ ref('canonical_stages') }} as stages
-        on mapping.canonical_stage = stages.canonical_stage
+            stage_values.source_system = stages.source_system
+            and stage_values.pipeline_id = stages.pipeline_id
+            and stage_values.stage_id = stages.stage_id
 ),
 
 -- A value set again without a change of stage is not a move.

@@ -75,7 +75,7 @@ select
     states.valid_to is null as is_current,
     states.pipeline_id,
     states.stage_id,
-    mapping.canonical_stage,
+    stages.canonical_stage,
     stages.is_closed,
     stages.is_won,
     cast(nullif(states.amount_value, '') as {{ dbt.type_numeric() }}) as amount,
@@ -89,10 +89,8 @@ select
     deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics
 from states
 inner join deals on states.deal_key = deals.deal_key
-left join {{ ref('stage_mapping') }} as mapping
+left join {{ ref('int_stages_mapped') }} as stages
     on
-        states.source_system = mapping.source_system
-        and states.pipeline_id = mapping.pipeline_id
-        and states.stage_id = mapping.stage_id
-left join {{ ref('canonical_stages') }} as stages
-    on mapping.canonical_stage = stages.canonical_stage
+        states.source_system = stages.source_system
+        and states.pipeline_id = stages.pipeline_id
+        and states.stage_id = stages.stage_id

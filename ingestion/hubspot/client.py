@@ -1,0 +1,213 @@
+"""HTTP to HubSpot: dlt's REST client, with retries that honour HubSpot's rate limits.
+
+Paging (``paging.next.after``), bearer auth and request building come from dlt's
+``RESTClient``. Retries live in a transport adapter beneath it, so every request, the
+pages of a long listing included, is retried alone and a 5xx on page 40 does not restart
+the listing. The adapter also refuses 200s whose body is not JSON (HubSpot's edge
+sometimes answers with an HTML error page) so those are retried too. Waiting goes through
+an injectable ``sleep`` and is bounded in attempts and total seconds, so tests never
+really sleep and a sync never hangs for ever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from dlt.common import jsonpath
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+from requests.adapters import HTTPAdapter
+
+from ingestion.hubspot.errors import (
+    TOKEN_ENV,
+    HubSpotAuthError,
+    HubSpotRequestError,
+    HubSpotScopeError,
+    HubSpotUnavailableError,
+)
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff (1, 2, 4... s, capped) unless HubSpot says how long to wait."""
+
+    max_attempts: int = 8
+    base_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+    max_total_wait_s: float = 300.0
+
+    def backoff(self, retry: int) -> float:
+        return min(self.max_delay_s, self.base_delay_s * 2**retry)
+
+
+@dataclass
+class RequestStats:
+    """Counters a sync reports per object (take differences around each read)."""
+
+    requests: int = 0
+    retries: int = 0
+    waited_s: float = 0.0
+
+
+class _RetryingAdapter(HTTPAdapter):
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+        stats: RequestStats,
+        timeout: tuple[float, float],
+        observe: Callable[[str, str, int], None] | None,
+    ) -> None:
+        super().__init__()
+        self.policy, self.sleep, self.stats = policy, sleep, stats
+        self.timeout, self.observe = timeout, observe
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
+        method, path = request.method or "", urlsplit(request.url or "").path
+        name = f"{method} {path}"
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats.requests += 1
+            hint = None
+            try:
+                response = super().send(request, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem = f"no response ({type(exc).__name__})"
+            else:
+                if self.observe:
+                    self.observe(method, path, response.status_code)
+                problem, hint = _problem(response, name)
+                if problem is None:
+                    return response
+            delay = hint if hint is not None else self.policy.backoff(attempt - 1)
+            if attempt >= self.policy.max_attempts or waited + delay > self.policy.max_total_wait_s:
+                raise HubSpotUnavailableError(name, attempt, waited, problem)
+            self.sleep(delay)
+            waited += delay
+            self.stats.retries += 1
+            self.stats.waited_s += delay
+
+
+def _problem(response: requests.Response, name: str) -> tuple[str | None, float | None]:
+    """(why to retry, seconds HubSpot asked to wait); (None, None) for a usable response.
+
+    Raises at once for what retrying cannot fix: a refused token, a missing scope, a
+    request HubSpot calls invalid.
+    """
+    status = response.status_code
+    if status == 401:
+        raise HubSpotAuthError.refused(name)
+    if status == 429:
+        policy = _body(response).get("policyName", "rate limit")
+        return f"HTTP 429 {policy}", _retry_after(response)
+    if status >= 500 or status == 408:
+        return f"HTTP {status}", None
+    if status >= 400:
+        body = _body(response)
+        if status == 403 and body.get("category") == "MISSING_SCOPES":
+            scopes = [
+                scope
+                for err in body.get("errors") or []
+                for scope in (err.get("context") or {}).get("requiredGranularScopes") or []
+            ]
+            raise HubSpotScopeError(name, scopes)
+        detail = f"{body.get('category', '')} {str(body.get('message', ''))[:300]}".strip()
+        raise HubSpotRequestError(name, status, detail or response.reason)
+    if "html" in response.headers.get("Content-Type", "") or response.content[:1] == b"<":
+        return f"HTTP {status} with an HTML page instead of JSON", None
+    try:
+        parsed = json.loads(response.content)
+    except ValueError:
+        return f"HTTP {status} with malformed JSON", None
+    # Parse once: dlt's paginator and data selector each call response.json().
+    response.json = lambda **_: parsed  # type: ignore[method-assign]
+    return None, None
+
+
+def _body(response: requests.Response) -> dict:
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Retry-After in seconds (a number or an HTTP date); None when absent or unreadable."""
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class HubSpotClient:
+    """An authenticated HubSpot API client with bounded retries and request counters.
+
+    ``token`` defaults to the ``HUBSPOT_ACCESS_TOKEN`` environment variable, read here (at
+    run time). ``sleep`` is how the client waits between retries; ``observe`` is called
+    with (method, path, status) after every response, for instrumentation and tests.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        token: str | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        observe: Callable[[str, str, int], None] | None = None,
+    ) -> None:
+        token = token or os.environ.get(TOKEN_ENV)
+        if not token:
+            raise HubSpotAuthError.missing()
+        self.base_url = base_url
+        self.stats = RequestStats()
+        session = requests.Session()
+        adapter = _RetryingAdapter(retry or RetryPolicy(), sleep, self.stats, timeout, observe)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._rest = RESTClient(
+            base_url,
+            auth=BearerTokenAuth(token),
+            session=session,
+            data_selector=jsonpath.compile_path("results"),  # compiled once, not per page
+            paginator=JSONResponseCursorPaginator(
+                cursor_path="paging.next.after", cursor_param="after"
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return f"HubSpotClient({self.base_url!r})"
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict:
+        return self._rest.get(path, params=params).json()
+
+    def post(self, path: str, body: dict, params: dict[str, Any] | None = None) -> dict:
+        return self._rest.post(path, json=body, params=params).json()
+
+    def pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict]]:
+        """The ``results`` of each page of a listing, following ``paging.next.after``."""
+        for page in self._rest.paginate(path, params=dict(params)):
+            yield list(page)

@@ -1,0 +1,169 @@
+"""Reading HubSpot page by page: listings, the changed-records search, history, associations.
+
+Listings and searches are generators of pages and batch reads take at most one batch, so
+a sync holds one page at a time however large the portal is.
+
+The search for changed records never pages with offsets. Offsets over a result set that
+shifts under concurrent edits skip records, and HubSpot refuses to page past 10,000
+results. Instead every page is a fresh query from the last timestamp seen (GTE, so
+records sharing that timestamp are re-read and skipped by id), and when a whole page
+shares one timestamp, as after a bulk edit, that timestamp is walked by ``hs_object_id``.
+Neither query ever pages, so the cap never applies however many records changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from ingestion.hubspot.client import HubSpotClient
+from ingestion.hubspot.records import CrmObject
+
+LIST_LIMIT = 100
+HISTORY_LIMIT = 50  # HubSpot returns at most 50 records a page with propertiesWithHistory
+SEARCH_LIMIT = 200
+ASSOCIATIONS_LIMIT = 1000
+
+
+def iso_ms(value: str) -> int:
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def modified(obj: CrmObject, record: dict) -> str:
+    """A record's last-modified time as HubSpot wrote it: the search's sort and filter key."""
+    return (record.get("properties") or {}).get(obj.modified) or record["updatedAt"]
+
+
+def modified_ms(obj: CrmObject, record: dict) -> int:
+    return iso_ms(modified(obj, record))
+
+
+def portal_id(client: HubSpotClient) -> str:
+    return str(client.get("/account-info/v3/details")["portalId"])
+
+
+def custom_properties(client: HubSpotClient, obj: CrmObject) -> list[str]:
+    """Properties the portal added itself (schema drift), in a stable order."""
+    results = client.get(f"/crm/v3/properties/{obj.name}").get("results") or []
+    known = set(obj.schema.names)
+    return sorted(
+        p["name"] for p in results if not p.get("hubspotDefined") and p["name"] not in known
+    )
+
+
+def list_pages(
+    client: HubSpotClient, obj: CrmObject, properties: list[str], *, archived: bool, history: bool
+) -> Iterator[list[dict]]:
+    """Every live (or every archived) record, in pages, with property history if asked."""
+    params = {
+        "limit": HISTORY_LIMIT if history else LIST_LIMIT,
+        "archived": "true" if archived else "false",
+        "properties": ",".join(properties),
+    }
+    if history:
+        params["propertiesWithHistory"] = ",".join(obj.history)
+    yield from client.pages(f"/crm/v3/objects/{obj.name}", params)
+
+
+def latest_modified(client: HubSpotClient, obj: CrmObject) -> str | None:
+    """The newest last-modified value HubSpot's search knows, or None for an empty object."""
+    body = _search_body([], obj.modified, "DESCENDING", [obj.modified])
+    body["limit"] = 1
+    results = client.post(f"/crm/v3/objects/{obj.name}/search", body).get("results") or []
+    return results[0]["properties"][obj.modified] if results else None
+
+
+def changed_pages(
+    client: HubSpotClient, obj: CrmObject, properties: list[str], since_ms: int
+) -> Iterator[list[dict]]:
+    """Live records modified at or after ``since_ms``, oldest first, each id once per version."""
+    lower = since_ms
+    seen_ts, seen_ids = None, set()  # ids already yielded at the newest timestamp so far
+    while True:
+        filters = [_filter(obj.modified, "GTE", lower)]
+        page = _search(client, obj, filters, obj.modified, properties)
+        results = page.get("results") or []
+        fresh = []
+        for record in results:
+            ts = modified_ms(obj, record)
+            if ts != seen_ts:
+                seen_ts, seen_ids = ts, set()
+            if record["id"] not in seen_ids:
+                seen_ids.add(record["id"])
+                fresh.append(record)
+        yield fresh
+        if "paging" not in page or not results:
+            return
+        last = modified_ms(obj, results[-1])
+        if last > lower:
+            lower = last
+            continue
+        yield from _walk_timestamp(client, obj, properties, lower, skip=seen_ids)
+        lower, seen_ts, seen_ids = lower + 1, None, set()
+
+
+def _walk_timestamp(
+    client: HubSpotClient, obj: CrmObject, properties: list[str], ts: int, skip: set[str]
+) -> Iterator[list[dict]]:
+    """Every record modified exactly at ``ts``, by ascending id (one bulk edit's worth)."""
+    last_id = 0
+    while True:
+        filters = [_filter(obj.modified, "EQ", ts), _filter("hs_object_id", "GT", last_id)]
+        page = _search(client, obj, filters, "hs_object_id", properties)
+        results = page.get("results") or []
+        yield [r for r in results if r["id"] not in skip]
+        if "paging" not in page or not results:
+            return
+        last_id = int(results[-1]["id"])
+
+
+def _filter(prop: str, operator: str, value: int) -> dict:
+    return {"propertyName": prop, "operator": operator, "value": str(value)}
+
+
+def _search_body(filters: list[dict], sort: str, direction: str, properties: list[str]) -> dict:
+    return {
+        "filterGroups": [{"filters": filters}] if filters else [],
+        "sorts": [{"propertyName": sort, "direction": direction}],
+        "properties": properties,
+        "limit": SEARCH_LIMIT,
+        "after": "0",
+    }
+
+
+def _search(
+    client: HubSpotClient, obj: CrmObject, filters: list[dict], sort: str, properties: list[str]
+) -> dict:
+    body = _search_body(filters, sort, "ASCENDING", properties)
+    return client.post(f"/crm/v3/objects/{obj.name}/search", body)
+
+
+def history_records(client: HubSpotClient, obj: CrmObject, ids: list[str]) -> list[dict]:
+    """Property history of up to 50 records (batch read); archived ones are read as such."""
+    body = {
+        "inputs": [{"id": i} for i in ids],
+        "properties": [obj.modified],
+        "propertiesWithHistory": list(obj.history),
+    }
+    path = f"/crm/v3/objects/{obj.name}/batch/read"
+    results = client.post(path, body).get("results") or []
+    missing = sorted(set(ids) - {str(r["id"]) for r in results})
+    if missing:  # archived since the search found them
+        body["inputs"] = [{"id": i} for i in missing]
+        results += client.post(path, body, params={"archived": "true"}).get("results") or []
+    return results
+
+
+def association_results(client: HubSpotClient, to: str, deal_ids: list[str]) -> list[dict]:
+    """v4 batch association read for up to 1,000 deals (deals without any are left out)."""
+    body = {"inputs": [{"id": i} for i in deal_ids]}
+    return client.post(f"/crm/v4/associations/deals/{to}/batch/read", body).get("results") or []
+
+
+def owner_pages(client: HubSpotClient, *, archived: bool) -> Iterator[list[dict]]:
+    params = {"limit": LIST_LIMIT, "archived": "true" if archived else "false"}
+    yield from client.pages("/crm/v3/owners", params)
+
+
+def deal_pipelines(client: HubSpotClient) -> list[dict]:
+    return client.get("/crm/v3/pipelines/deals").get("results") or []

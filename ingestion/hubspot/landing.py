@@ -1,0 +1,119 @@
+"""Where the main job's HubSpot data comes from: the real API, or the demo's simulated one.
+
+The demo serves the simulated world through the same HTTP API shapes as HubSpot, on a
+loopback port, and syncs it with the real connector, so every run exercises the
+extraction code a production sync uses. Engagements are not read over the API yet: the
+demo lands them from the world's files, a real sync leaves their table empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.hubspot.client import HubSpotClient
+from ingestion.hubspot.objects import ENGAGEMENTS
+from ingestion.hubspot.sync import ObjectStats, sync_hubspot
+from ingestion.raw.parquet_folder import land_parquet_folders
+from ingestion.raw.snapshot import LoadStats, ensure_raw_table
+from ingestion.simulator import load_manifest
+from ingestion.simulator.schema import HUBSPOT_ENGAGEMENTS
+from ingestion.simulator.server import HubSpotServer
+
+# The demo's own server accepts this; it guards nothing and is never a real credential.
+DEMO_TOKEN = "funnelhouse-demo"
+
+
+def _sync(
+    con: duckdb.DuckDBPyConnection,
+    client: HubSpotClient,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    work_dir: Path,
+    progress: Callable[[str], None],
+) -> dict[str, ObjectStats]:
+    # Incremental: an object without a cursor yet (the first sync) is read whole.
+    progress(f"HubSpot sync from {client.base_url}")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return sync_hubspot(
+        con,
+        client,
+        full=False,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        progress=progress,
+        work_dir=work_dir,
+    )
+
+
+def land_hubspot_api(
+    con: duckdb.DuckDBPyConnection,
+    base_url: str,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    work_dir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, ObjectStats]:
+    """Sync a real HubSpot portal (token from HUBSPOT_ACCESS_TOKEN)."""
+    client = HubSpotClient(base_url)
+    stats = _sync(
+        con, client, load_id=load_id, loaded_at=loaded_at, work_dir=work_dir, progress=progress
+    )
+    ensure_raw_table(con, ENGAGEMENTS, [(f.name, "VARCHAR") for f in HUBSPOT_ENGAGEMENTS])
+    stats[ENGAGEMENTS.name] = _engagements_stats(
+        "not synced", LoadStats(ENGAGEMENTS.name, 0, 0, 0, 0)
+    )
+    return stats
+
+
+def land_hubspot_demo(
+    con: duckdb.DuckDBPyConnection,
+    world_dir: Path,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    work_dir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, ObjectStats]:
+    """Serve the simulated world over HubSpot's API on loopback and sync it."""
+    with HubSpotServer(world_dir, token=DEMO_TOKEN) as server:
+        client = HubSpotClient(server.base_url, token=DEMO_TOKEN)
+        stats = _sync(
+            con,
+            client,
+            load_id=load_id,
+            loaded_at=loaded_at,
+            work_dir=work_dir,
+            progress=progress,
+        )
+    portal_id = load_manifest(world_dir)["portal_id"]
+    (engagements,) = land_parquet_folders(
+        con,
+        [(ENGAGEMENTS, world_dir / "hubspot" / ENGAGEMENTS.name)],
+        source_instance=portal_id,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        progress=progress,
+    )
+    stats[ENGAGEMENTS.name] = _engagements_stats("files", engagements)
+    return stats
+
+
+def _engagements_stats(mode: str, landed: LoadStats) -> ObjectStats:
+    return ObjectStats(
+        object=ENGAGEMENTS.name,
+        mode=mode,
+        rows_read=landed.rows_read,
+        rows_inserted=landed.rows_inserted,
+        rows_quarantined=landed.rows_quarantined,
+        rows_vanished=landed.rows_vanished,
+        pages=0,
+        requests=0,
+        retries=0,
+        cursor=None,
+    )

@@ -1,0 +1,247 @@
+"""What one sync group reads: pages spooled to Parquet, and how each lands.
+
+A group is what lands in one transaction: the reference data (owners, pipelines), or
+one CRM object with what hangs off it (a deal's history and associations). Reading
+charges every request to the raw object it serves, for the sync's statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.hubspot import extract, objects
+from ingestion.hubspot.client import HubSpotClient
+from ingestion.hubspot.merges import merged_ids
+from ingestion.hubspot.records import (
+    ASSOCIATIONS,
+    CONTACTS,
+    DEALS,
+    CrmObject,
+    association_batch,
+    crm_batch,
+    history_batch,
+    owners_batch,
+    pipeline_stages_batch,
+)
+from ingestion.hubspot.spool import Spool
+from ingestion.raw.objects import RawObject
+from ingestion.simulator.schema import (
+    HUBSPOT_DEAL_PROPERTY_HISTORY,
+    HUBSPOT_OWNERS,
+    HUBSPOT_PIPELINE_STAGES,
+)
+
+T = TypeVar("T")
+_DONE = object()
+
+
+@dataclass
+class Tally:
+    """Requests made for one raw object; pages are the responses its rows came from."""
+
+    pages: int = 0
+    requests: int = 0
+    retries: int = 0
+
+
+@dataclass
+class Landing:
+    """One raw object's read, ready for the raw loader."""
+
+    obj: RawObject
+    complete: bool
+    relation: str  # DuckDB SQL over the spooled Parquet
+
+
+@dataclass
+class Reader:
+    """One group's reading: the client, its spool, and per-object request counts."""
+
+    client: HubSpotClient
+    spool: Spool
+    tallies: dict[str, Tally] = field(default_factory=dict)
+
+    @contextmanager
+    def charge(self, name: str) -> Iterator[Tally]:
+        """Charge the requests and retries made inside the block to ``name``."""
+        tally = self.tallies.setdefault(name, Tally())
+        before = (self.client.stats.requests, self.client.stats.retries)
+        try:
+            yield tally
+        finally:
+            tally.requests += self.client.stats.requests - before[0]
+            tally.retries += self.client.stats.retries - before[1]
+
+    def counted(self, name: str, pages: Iterable[T]) -> Iterator[T]:
+        """Iterate lazily fetched pages, charging each fetch to ``name``."""
+        iterator = iter(pages)
+        while True:
+            with self.charge(name) as tally:
+                page = next(iterator, _DONE)
+            if page is _DONE:
+                return
+            tally.pages += 1
+            yield page  # type: ignore[misc]
+
+    def call(self, name: str, fn: Callable[..., T], *args: object) -> T:
+        """``fn(client, *args)``: one batch request (or a few), charged to ``name`` as a page."""
+        with self.charge(name) as tally:
+            result = fn(self.client, *args)
+        tally.pages += 1
+        return result
+
+
+def read_reference(reader: Reader) -> list[Landing]:
+    """Owners (live and archived) and deal pipelines: small, always read whole."""
+    spool = reader.spool
+    spool.open(objects.OWNERS.name, HUBSPOT_OWNERS)
+    for archived in (False, True):
+        pages = extract.owner_pages(reader.client, archived=archived)
+        for page in reader.counted(objects.OWNERS.name, pages):
+            spool.add(objects.OWNERS.name, owners_batch(page))
+    spool.open(objects.PIPELINE_STAGES.name, HUBSPOT_PIPELINE_STAGES)
+    pipelines = reader.call(objects.PIPELINE_STAGES.name, extract.deal_pipelines)
+    spool.add(objects.PIPELINE_STAGES.name, pipeline_stages_batch(pipelines))
+    return [
+        Landing(objects.OWNERS, True, _parquet(spool, objects.OWNERS.name)),
+        Landing(objects.PIPELINE_STAGES, True, _parquet(spool, objects.PIPELINE_STAGES.name)),
+    ]
+
+
+def read_crm(
+    reader: Reader,
+    obj: CrmObject,
+    cursor: str | None,
+    overlap: timedelta,
+    con: duckdb.DuckDBPyConnection,
+    portal: str,
+) -> tuple[list[Landing], str | None]:
+    """Spool one CRM object (deals with history and associations); returns its new cursor.
+
+    ``cursor`` None means a full read.
+    """
+    client, spool = reader.client, reader.spool
+    full = cursor is None
+    with reader.charge(obj.name):
+        custom = extract.custom_properties(client, obj)
+    schema, properties = obj.columns(custom), obj.properties + custom
+    spool.open(obj.name, schema)
+    parts = _DealParts(reader, ASSOCIATIONS) if obj is DEALS else None
+    merged: set[str] = set()
+    if full:
+        with reader.charge(obj.name):
+            cursor = extract.latest_modified(client, obj)
+        for archived in (False, True):
+            pages = extract.list_pages(
+                client, obj, properties, archived=archived, history=bool(parts)
+            )
+            for page in reader.counted(obj.name, pages):
+                spool.add(obj.name, crm_batch(schema, page))
+                if parts:
+                    parts.add(page, history_in_page=True)
+    else:
+        since = extract.iso_ms(cursor) - int(overlap.total_seconds() * 1000)
+        for page in reader.counted(obj.name, extract.changed_pages(client, obj, properties, since)):
+            spool.add(obj.name, crm_batch(schema, page))
+            if parts:
+                parts.add(page, history_in_page=False)
+            merged |= merged_ids(page)
+            cursor = max([cursor, *(extract.modified(obj, r) for r in page)], key=extract.iso_ms)
+        # Deletions never show in search: list what is archived now (cheap: no history).
+        pages = extract.list_pages(client, obj, properties, archived=True, history=False)
+        for page in reader.counted(obj.name, pages):
+            spool.add(obj.name, crm_batch(schema, page))
+    landings = [Landing(obj.raw, full, _latest_copy(spool, obj))]
+    if obj is CONTACTS and merged:
+        # A merged contact's deals are not modified, yet their associations moved to the
+        # survivor: re-read the associations of the deals linked to merged-away contacts.
+        contacts_only = tuple(a for a in ASSOCIATIONS if a[1] is objects.DEAL_CONTACTS)
+        parts = _DealParts(reader, contacts_only, with_history=False)
+        parts.pending = _deals_linked_to(con, portal, merged)
+    if parts:
+        parts.flush()
+        landings += [Landing(raw, full, _parquet(spool, raw.name)) for raw in parts.spooled]
+    return landings, cursor
+
+
+def _deals_linked_to(con: duckdb.DuckDBPyConnection, portal: str, contacts: set[str]) -> list[str]:
+    """Deals that raw_hubspot.deal_contacts currently links to any of ``contacts``."""
+    table = objects.DEAL_CONTACTS.table
+    rows = con.execute(
+        f"""select distinct deal_id from {table}
+        where _source_instance = ? and list_contains(?, contact_id)
+        qualify row_number() over (
+            partition by deal_id, contact_id order by _load_sequence desc) = 1
+            and not _vanished
+        order by deal_id""",
+        [portal, sorted(contacts)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+class _DealParts:
+    """History and associations of the deals read, fetched in HubSpot's batch sizes."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        associations: tuple[tuple[str, RawObject, str, pa.Schema], ...],
+        *,
+        with_history: bool = True,
+    ) -> None:
+        self.reader, self.associations = reader, associations
+        self.spooled = [raw for _, raw, _, _ in associations]
+        for _, raw, _, schema in associations:
+            reader.spool.open(raw.name, schema)
+        if with_history:
+            reader.spool.open(objects.DEAL_PROPERTY_HISTORY.name, HUBSPOT_DEAL_PROPERTY_HISTORY)
+            self.spooled.insert(0, objects.DEAL_PROPERTY_HISTORY)
+        self.pending: list[str] = []
+
+    def add(self, page: list[dict], *, history_in_page: bool) -> None:
+        """Spool the history of a page of deals (from the page, or batch-read) and queue
+        their ids for the next association read."""
+        ids = [str(record["id"]) for record in page]
+        name = objects.DEAL_PROPERTY_HISTORY.name
+        if history_in_page:
+            self.reader.spool.add(name, history_batch(page))
+        else:
+            for chunk in _chunks(ids, extract.HISTORY_LIMIT):
+                records = self.reader.call(name, extract.history_records, DEALS, chunk)
+                self.reader.spool.add(name, history_batch(records))
+        self.pending += ids
+        if len(self.pending) >= extract.ASSOCIATIONS_LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        for chunk in _chunks(self.pending, extract.ASSOCIATIONS_LIMIT):
+            for to, raw, column, schema in self.associations:
+                results = self.reader.call(raw.name, extract.association_results, to, chunk)
+                self.reader.spool.add(raw.name, association_batch(results, column, schema))
+        self.pending = []
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _parquet(spool: Spool, name: str) -> str:
+    return "read_parquet('" + str(spool.path(name)).replace("'", "''") + "')"
+
+
+def _latest_copy(spool: Spool, obj: CrmObject) -> str:
+    """The spooled records, one copy per id: re-reads and edits made during the sync can
+    return a record twice, and the raw loader would quarantine the older copy."""
+    return (
+        f"(select * from {_parquet(spool, obj.name)} qualify row_number() over ("
+        f"partition by id order by try_cast({obj.modified} as timestamptz) desc nulls last, "
+        "archived desc) = 1)"
+    )

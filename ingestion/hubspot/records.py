@@ -1,0 +1,180 @@
+"""HubSpot API records flattened into the raw tables' shape, one Arrow batch per page.
+
+The shapes are the simulator's ``HUBSPOT_*`` schemas (ingestion/simulator/schema.py),
+which are also the files' shapes, so ``raw_hubspot.*`` holds identical rows whichever
+way the data came, and a record unchanged between a file load and an API sync adds no
+version. Custom properties become extra string columns after the known ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from ingestion.hubspot import objects
+from ingestion.raw.objects import RawObject
+from ingestion.simulator.schema import (
+    HUBSPOT_COMPANIES,
+    HUBSPOT_CONTACTS,
+    HUBSPOT_DEAL_COMPANIES,
+    HUBSPOT_DEAL_CONTACTS,
+    HUBSPOT_DEAL_PROPERTY_HISTORY,
+    HUBSPOT_DEALS,
+    HUBSPOT_OWNERS,
+    HUBSPOT_PIPELINE_STAGES,
+)
+
+# Columns of a flattened record that come from the record, not from its properties.
+RECORD_FIELDS = ("id", "archived", "archived_at")
+
+
+@dataclass(frozen=True)
+class CrmObject:
+    """A CRM object type read through the objects API (list, search, batch read)."""
+
+    raw: RawObject
+    schema: pa.Schema
+    modified: str  # the last-modified property that search filters and sorts on
+    history: tuple[str, ...] = ()  # properties read with propertiesWithHistory
+
+    @property
+    def name(self) -> str:
+        return self.raw.name
+
+    @property
+    def properties(self) -> list[str]:
+        return [n for n in self.schema.names if n not in RECORD_FIELDS]
+
+    def columns(self, custom: list[str]) -> pa.Schema:
+        return pa.schema([*self.schema, *(pa.field(c, pa.string()) for c in custom)])
+
+
+DEALS = CrmObject(
+    objects.DEALS,
+    HUBSPOT_DEALS,
+    "hs_lastmodifieddate",
+    ("dealstage", "amount", "closedate", "hs_forecast_category", "hubspot_owner_id"),
+)
+CONTACTS = CrmObject(objects.CONTACTS, HUBSPOT_CONTACTS, "lastmodifieddate")
+COMPANIES = CrmObject(objects.COMPANIES, HUBSPOT_COMPANIES, "hs_lastmodifieddate")
+CRM_OBJECTS = (DEALS, CONTACTS, COMPANIES)
+# Deal associations: (target object in the API path, raw object, target id column, schema)
+ASSOCIATIONS = (
+    ("contacts", objects.DEAL_CONTACTS, "contact_id", HUBSPOT_DEAL_CONTACTS),
+    ("companies", objects.DEAL_COMPANIES, "company_id", HUBSPOT_DEAL_COMPANIES),
+)
+
+
+def _text(value: object) -> str | None:
+    """HubSpot sends property values as strings (ids in places as numbers); anything else is
+    kept as its JSON text, so nothing is lost and the column stays a string."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value)
+
+
+def crm_batch(schema: pa.Schema, records: list[dict]) -> pa.RecordBatch:
+    """Records of the objects API in the flattened shape of ``schema``."""
+    columns: dict[str, list] = {name: [] for name in schema.names}
+    for record in records:
+        props = record.get("properties") or {}
+        for name, values in columns.items():
+            if name == "id":
+                values.append(str(record["id"]))
+            elif name == "archived":
+                values.append(bool(record.get("archived", False)))
+            elif name == "archived_at":
+                values.append(record.get("archivedAt"))
+            else:
+                values.append(_text(props.get(name)))
+    return pa.RecordBatch.from_pydict(columns, schema=schema)
+
+
+def history_batch(records: list[dict]) -> pa.RecordBatch:
+    """One row per entry of each record's propertiesWithHistory (order as received)."""
+    rows = [
+        {
+            "deal_id": str(record["id"]),
+            "property": prop,
+            "value": _text(entry.get("value")),
+            "timestamp": entry.get("timestamp"),
+            "source_type": entry.get("sourceType"),
+            "source_id": _text(entry.get("sourceId")),
+            "updated_by_user_id": _text(entry.get("updatedByUserId")),
+        }
+        for record in records
+        for prop, entries in (record.get("propertiesWithHistory") or {}).items()
+        for entry in entries or []
+    ]
+    return pa.RecordBatch.from_pylist(rows, schema=HUBSPOT_DEAL_PROPERTY_HISTORY)
+
+
+def association_batch(results: list[dict], target_column: str, schema: pa.Schema) -> pa.RecordBatch:
+    """v4 batch association results, one row per (deal, associated record).
+
+    HubSpot can list one associated record several times (once per label) and give it
+    several types: keep one row, with the lowest HubSpot-defined type (3 deal-contact,
+    5 primary company), the same type the files carry.
+    """
+    rows = []
+    for result in results:
+        types: dict[str, list[tuple[bool, int]]] = {}
+        for target in result.get("to") or []:
+            kinds = types.setdefault(str(target["toObjectId"]), [])
+            for kind in target.get("associationTypes") or []:
+                kinds.append((kind.get("category") != "HUBSPOT_DEFINED", int(kind["typeId"])))
+        for other, kinds in types.items():
+            type_id = min(kinds)[1] if kinds else None
+            rows.append(
+                {
+                    "deal_id": str(result["from"]["id"]),
+                    target_column: other,
+                    "association_type_id": type_id,
+                }
+            )
+    return pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def owners_batch(records: list[dict]) -> pa.RecordBatch:
+    rows = []
+    for owner in records:
+        teams = owner.get("teams") or []
+        team = next((t for t in teams if t.get("primary")), teams[0] if teams else {})
+        rows.append(
+            {
+                "id": str(owner["id"]),
+                "email": owner.get("email"),
+                "first_name": owner.get("firstName"),
+                "last_name": owner.get("lastName"),
+                "user_id": _text(owner.get("userId")),
+                "team_id": _text(team.get("id")),
+                "team_name": team.get("name"),
+                "archived": bool(owner.get("archived", False)),
+                "created_at": owner.get("createdAt"),
+                "updated_at": owner.get("updatedAt"),
+            }
+        )
+    return pa.RecordBatch.from_pylist(rows, schema=HUBSPOT_OWNERS)
+
+
+def pipeline_stages_batch(pipelines: list[dict]) -> pa.RecordBatch:
+    rows = [
+        {
+            "pipeline_id": pipeline["id"],
+            "pipeline_label": pipeline.get("label"),
+            "pipeline_display_order": pipeline.get("displayOrder"),
+            "stage_id": stage["id"],
+            "stage_label": stage.get("label"),
+            "stage_display_order": stage.get("displayOrder"),
+            "is_closed": _text((stage.get("metadata") or {}).get("isClosed")),
+            "probability": _text((stage.get("metadata") or {}).get("probability")),
+            "archived": bool(stage.get("archived", False)),
+        }
+        for pipeline in pipelines
+        for stage in pipeline.get("stages") or []
+    ]
+    return pa.RecordBatch.from_pylist(rows, schema=HUBSPOT_PIPELINE_STAGES)

@@ -1,0 +1,33 @@
+"""Serve a world folder as the HubSpot API until interrupted (manual runs, benchmarks).
+
+    python -m ingestion.simulator.server WORLD_DIR [--port 0] [--token test-token]
+
+Prints the base URL on its first line, so a script can start it and read where it listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+from pathlib import Path
+
+from ingestion.simulator.server.httpd import HubSpotServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingestion.simulator.server")
+    parser.add_argument("world_dir", type=Path)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--token", default="test-token", help="the bearer token to accept")
+    args = parser.parse_args(argv)
+    with HubSpotServer(args.world_dir, token=args.token, port=args.port) as server:
+        print(server.base_url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

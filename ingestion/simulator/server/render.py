@@ -1,0 +1,145 @@
+"""The JSON bodies of HubSpot's v3/v4 API, built from the simulator's flattened rows.
+
+Shapes follow the reference (crm-apis.md) field for field: property values are strings
+or null, ``after`` cursors are opaque, history entries leave out unknown fields, errors
+carry HubSpot's ``status``/``message``/``category``/``correlationId``.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+import zlib
+from urllib.parse import quote, unquote
+
+from ingestion.simulator.server.records import CrmTable, iso_ms
+
+# A user-defined label that some deal-contact pairs also carry, so the same contact is
+# listed twice for one deal, as HubSpot does for labelled associations.
+DECISION_MAKER = {"category": "USER_DEFINED", "typeId": 9, "label": "Decision maker"}
+# HubSpot lists a deal's primary company under "Primary" (5) and the unlabelled type (341).
+UNLABELLED_COMPANY = {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}
+
+
+def encode_after(position: str) -> str:
+    """An opaque paging cursor, percent-encoded as HubSpot sends it (``NTI1Cg%3D%3D``)."""
+    return quote(base64.b64encode(position.encode()).decode(), safe="")
+
+
+def decode_after(token: str) -> str:
+    """The position inside a cursor, whether or not the client decoded its percent-escapes."""
+    return base64.b64decode(unquote(token), validate=True).decode()
+
+
+def paging(after: str | None) -> dict:
+    if after is None:
+        return {}
+    return {"paging": {"next": {"after": after, "link": f"?after={after}"}}}
+
+
+def crm_record(
+    table: CrmTable,
+    row: dict,
+    properties: list[str],
+    history: dict[str, list[dict]] | None = None,
+) -> dict:
+    """One object as list, search and batch read return it."""
+    updated = row[table.modified]
+    created = row.get("createdate")
+    record = {
+        "id": row["id"],
+        "properties": {
+            p: row["id"] if p == "hs_object_id" else row.get(p)
+            for p in properties
+            if p in table.properties
+        },
+        "createdAt": created if iso_ms(created) is not None else updated,
+        "updatedAt": updated,
+        "archived": row["archived"],
+    }
+    if row["archived"]:
+        record["archivedAt"] = row.get("archived_at") or updated
+    if history is not None:
+        record["propertiesWithHistory"] = history
+    return record
+
+
+def property_definition(name: str, kind: str, hubspot_defined: bool) -> dict:
+    return {
+        "name": name,
+        "label": name.replace("_", " ").capitalize(),
+        "type": kind,
+        "fieldType": {"datetime": "date", "number": "number"}.get(kind, "text"),
+        "groupName": "custom" if not hubspot_defined else "information",
+        "hubspotDefined": hubspot_defined,
+        "calculated": False,
+        "hidden": False,
+        "archived": False,
+    }
+
+
+def owner(row: dict) -> dict:
+    body = {
+        "id": row["id"],
+        "email": row["email"],
+        "firstName": row["first_name"],
+        "lastName": row["last_name"],
+        "userId": int(row["user_id"]) if row["user_id"] is not None else None,
+        "type": "PERSON",
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "archived": row["archived"],
+        "teams": [],
+    }
+    if row["team_id"] is not None:
+        body["teams"] = [{"id": row["team_id"], "name": row["team_name"], "primary": True}]
+    return body
+
+
+def pipelines(stages: list[dict]) -> dict:
+    """GET /crm/v3/pipelines/deals: pipelines with their stages nested, metadata as strings."""
+    out: dict[str, dict] = {}
+    for s in stages:
+        pipe = out.setdefault(
+            s["pipeline_id"],
+            {
+                "id": s["pipeline_id"],
+                "label": s["pipeline_label"],
+                "displayOrder": s["pipeline_display_order"],
+                "archived": False,
+                "stages": [],
+            },
+        )
+        pipe["stages"].append(
+            {
+                "id": s["stage_id"],
+                "label": s["stage_label"],
+                "displayOrder": s["stage_display_order"],
+                "archived": s["archived"],
+                "metadata": {"isClosed": s["is_closed"], "probability": s["probability"]},
+            }
+        )
+    return {"results": list(out.values())}
+
+
+def associations(deal_id: str, to: str, targets: dict[str, int]) -> dict:
+    """One ``from`` entry of a v4 batch association read."""
+    entries = []
+    for other, type_id in targets.items():
+        types = [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]
+        if to == "companies" and type_id == 5:
+            types.append(UNLABELLED_COMPANY)
+        entries.append({"toObjectId": other, "associationTypes": types})
+        if to == "contacts" and zlib.crc32(f"{deal_id}:{other}".encode()) % 3 == 0:
+            entries.append({"toObjectId": other, "associationTypes": [DECISION_MAKER]})
+    return {"from": {"id": deal_id}, "to": entries}
+
+
+def error(message: str, category: str, **extra: object) -> dict:
+    return {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+        **extra,
+    }
