@@ -2,9 +2,8 @@
 
 The raw loader marks records vanished only when a read is complete, and an incremental
 read is not. But HubSpot names exactly the records that vanished by merging: each
-survivor lists them in ``hs_merged_object_ids``. This adds, for just those records and
-the associations that pointed at them, the same tombstone version the loader adds for a
-complete read, and logs it in ``_loads``.
+survivor lists them in ``hs_merged_object_ids``. This tombstones just those records and
+the associations that pointed at them, through the raw loader's own :func:`vanish`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import duckdb
 
 from ingestion.hubspot import objects
 from ingestion.raw.objects import RawObject
-from ingestion.raw.snapshot import LOADS_TABLE
+from ingestion.raw.snapshot import vanish
 
 # Per merged object: the raw objects whose rows die with a merged-away record, and the
 # column holding its id. (A merged deal's history stays: history entries are events.)
@@ -57,30 +56,12 @@ def vanish_merged(
     ``survivors`` is any relation with that column (the read just landed); call inside the
     transaction that landed it. Returns the number of rows marked vanished.
     """
-    sequence = con.execute(
-        f"select coalesce(max(load_sequence), 0) + 1 from {obj.schema}.{LOADS_TABLE}"
-    ).fetchone()[0]
-    metadata = {
-        "instance": source_instance,
-        "load_id": load_id,
-        "sequence": sequence,
-        "loaded_at": loaded_at,
-    }
-    key = ", ".join(obj.key)
-    vanished = con.execute(
-        f"""insert into {obj.table} by name
-        select * replace (true as _vanished, $load_id as _load_id,
-            $sequence as _load_sequence, $loaded_at as _loaded_at)
-        from {obj.table}
-        where _source_instance = $instance and {column} in (
-            select trim(unnest(string_split(hs_merged_object_ids, ';'))) from {survivors})
-        qualify row_number() over (partition by {key} order by _load_sequence desc) = 1
-            and not _vanished""",
-        metadata,
-    ).fetchone()[0]
-    if vanished:
-        con.execute(
-            f"insert into {obj.schema}.{LOADS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, sequence, obj.name, source_instance, False, 0, 0, 0, vanished, loaded_at],
-        )
-    return vanished
+    return vanish(
+        con,
+        obj,
+        f"l.{column} in (select trim(unnest(string_split(hs_merged_object_ids, ';'))) "
+        f"from {survivors})",
+        source_instance=source_instance,
+        load_id=load_id,
+        loaded_at=loaded_at,
+    )

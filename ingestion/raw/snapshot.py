@@ -100,6 +100,82 @@ def _payload_sql(names: list[str]) -> str:
     return f"to_json(struct_pack({', '.join(f'{_quote(n)} := {_quote(n)}' for n in names)}))"
 
 
+def _latest_versions_sql(obj: RawObject) -> str:
+    key = ", ".join(_quote(c) for c in obj.key)
+    return f"""(select * from {obj.table} where _source_instance = $instance
+        qualify row_number() over (partition by {key} order by _load_sequence desc) = 1)"""
+
+
+def _insert_tombstones(
+    con: duckdb.DuckDBPyConnection, obj: RawObject, condition: str, metadata: dict
+) -> int:
+    """Add a vanished version of every live record (latest version) matching ``condition``,
+    SQL over the raw row aliased ``l``."""
+    return con.execute(
+        f"""insert into {obj.table} by name
+        select * replace (true as _vanished, $load_id as _load_id,
+            $sequence as _load_sequence, $loaded_at as _loaded_at)
+        from {_latest_versions_sql(obj)} l
+        where not l._vanished and ({condition})""",
+        metadata,
+    ).fetchone()[0]
+
+
+def _next_sequence(con: duckdb.DuckDBPyConnection, obj: RawObject) -> int:
+    return con.execute(
+        f"select coalesce(max(load_sequence), 0) + 1 from {obj.schema}.{LOADS_TABLE}"
+    ).fetchone()[0]
+
+
+def _log_load(
+    con: duckdb.DuckDBPyConnection,
+    obj: RawObject,
+    stats: LoadStats,
+    metadata: dict,
+    *,
+    complete: bool,
+) -> None:
+    con.execute(
+        f"insert into {obj.schema}.{LOADS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            metadata["load_id"],
+            metadata["sequence"],
+            obj.name,
+            metadata["instance"],
+            complete,
+            stats.rows_read,
+            stats.rows_inserted,
+            stats.rows_quarantined,
+            stats.rows_vanished,
+            metadata["loaded_at"],
+        ],
+    )
+
+
+def vanish(
+    con: duckdb.DuckDBPyConnection,
+    obj: RawObject,
+    condition: str,
+    *,
+    source_instance: str,
+    load_id: str,
+    loaded_at: datetime,
+) -> int:
+    """Tombstone the live records of ``obj`` matching ``condition`` (SQL over the raw row,
+    aliased ``l``) that a source says are gone although its read was not complete, such as
+    records merged away. Logged as a load of its own; returns the rows marked vanished."""
+    metadata = {
+        "instance": source_instance,
+        "load_id": load_id,
+        "sequence": _next_sequence(con, obj),
+        "loaded_at": loaded_at,
+    }
+    vanished = _insert_tombstones(con, obj, condition, metadata)
+    if vanished:
+        _log_load(con, obj, LoadStats(obj.name, 0, 0, 0, vanished), metadata, complete=False)
+    return vanished
+
+
 def load_snapshot(
     con: duckdb.DuckDBPyConnection,
     obj: RawObject,
@@ -174,17 +250,12 @@ def load_snapshot(
         f"select count(*) from {obj.quarantine_table} where load_id = ?", [load_id]
     ).fetchone()[0]
 
-    sequence = con.execute(
-        f"select coalesce(max(load_sequence), 0) + 1 from {obj.schema}.{LOADS_TABLE}"
-    ).fetchone()[0]
     metadata = {
         "instance": source_instance,
         "load_id": load_id,
-        "sequence": sequence,
+        "sequence": _next_sequence(con, obj),
         "loaded_at": loaded_at,
     }
-    latest = f"""(select * from {obj.table} where _source_instance = $instance
-        qualify row_number() over (partition by {key} order by _load_sequence desc) = 1)"""
     if obj.kind is ObjectKind.EVENT:
         # An event is identified by its key, so a change in how hashes are computed can
         # never make a known event look new.
@@ -196,7 +267,7 @@ def load_snapshot(
     else:
         new_rows = f"""select {column_list}, _record_hash from _accepted r
             where not exists (
-                select 1 from {latest} l
+                select 1 from {_latest_versions_sql(obj)} l
                 where l._record_hash = r._record_hash and not l._vanished)"""
     inserted = con.execute(
         f"""insert into {obj.table} by name
@@ -210,32 +281,13 @@ def load_snapshot(
     if complete and obj.kind is ObjectKind.ENTITY:
         # A quarantined record is still in the source, so only keys absent from the read vanish.
         same_key = " and ".join(f"r.{_quote(c)} = l.{_quote(c)}" for c in obj.key)
-        vanished = con.execute(
-            f"""insert into {obj.table} by name
-            select * replace (true as _vanished, $load_id as _load_id,
-                $sequence as _load_sequence, $loaded_at as _loaded_at)
-            from {latest} l
-            where not l._vanished and not exists (select 1 from _checked r where {same_key})""",
-            metadata,
-        ).fetchone()[0]
+        vanished = _insert_tombstones(
+            con, obj, f"not exists (select 1 from _checked r where {same_key})", metadata
+        )
 
     rows_read = con.execute("select count(*) from _checked").fetchone()[0]
     stats = LoadStats(obj.name, rows_read, inserted, rows_quarantined, vanished)
-    con.execute(
-        f"insert into {obj.schema}.{LOADS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            load_id,
-            sequence,
-            obj.name,
-            source_instance,
-            complete,
-            stats.rows_read,
-            stats.rows_inserted,
-            stats.rows_quarantined,
-            stats.rows_vanished,
-            loaded_at,
-        ],
-    )
+    _log_load(con, obj, stats, metadata, complete=complete)
     con.execute("drop view _accepted")
     for temp in ("_checked", "_copies"):
         con.execute(f"drop table {temp}")
