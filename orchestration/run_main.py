@@ -23,6 +23,11 @@ PHASES = {
 }
 
 
+# Check metadata that explains a failure, and what is bookkeeping.
+DETAIL_LABELS = {"dagster_dbt/failed_row_count": "failing rows"}
+DETAIL_NOISE = {"Execution Duration", "unique_id", "invocation_id", "status"}
+
+
 @dataclass(frozen=True)
 class CheckOutcome:
     asset: str
@@ -103,7 +108,11 @@ def execute_main_job(
             evaluation.check_name,
             evaluation.passed,
             evaluation.severity.value,
-            ", ".join(f"{k}: {v.value}" for k, v in evaluation.metadata.items()),
+            ", ".join(
+                f"{DETAIL_LABELS.get(k, k)}: {v.value}"
+                for k, v in evaluation.metadata.items()
+                if k not in DETAIL_NOISE
+            ),
         )
         for evaluation in result.get_asset_check_evaluations()
     ]

@@ -80,3 +80,23 @@ def test_the_deal_won_before_first_contact_is_flagged_and_still_counted(olist_ru
     warning = [line for line in summary.splitlines() if "int_contacts" in line]
     assert warning and warning[0].strip().startswith("WARN")
     assert olist_csv.set_index("mql_id").won[flagged.contact_id[0]]
+
+
+def test_olist_won_deals_reach_the_deal_marts(olist_run):
+    home, _ = olist_run
+    deals = pd.read_csv(OLIST / "olist_closed_deals_dataset.csv", dtype=str)
+    mart = _query(
+        home,
+        "select deal_id, outcome, closed_at, owner_at_close_key from marts.deals "
+        "where source_instance = 'olist'",
+    ).set_index("deal_id")
+    assert len(mart) == len(deals) == 842
+    assert set(mart.outcome) == {"won"}
+    expected = pd.to_datetime(deals.set_index("mql_id").won_date)
+    assert (mart.closed_at == expected.loc[mart.index]).all()
+    assert (mart.owner_at_close_key == "csv:olist:" + deals.set_index("mql_id").sr_id).all()
+    won = _query(
+        home,
+        "select sum(won_deals) as won from marts.win_rates where owner_at_close_key like 'csv:%'",
+    )
+    assert won.won[0] == 842

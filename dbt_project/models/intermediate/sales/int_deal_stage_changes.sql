@@ -8,7 +8,7 @@ with stage_values as (
         property_value as stage_id,
         changed_at
     from {{ ref('int_deal_property_changes') }}
-    where property_name = 'dealstage'
+    where property_name = 'stage'
 ),
 
 mapped as (

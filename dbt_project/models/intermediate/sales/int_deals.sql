@@ -3,7 +3,7 @@
     keeps no history for them. -#}
 with deals as (
     select *
-    from {{ ref('stg_hubspot__deals') }}
+    from {{ ref('int_deals_unioned') }}
     where created_at < {{ as_of_timestamp() }}
 ),
 
@@ -23,9 +23,9 @@ latest_values as (
     select
         deal_key,
         max(case when property_name = 'amount' then property_value end) as amount_value,
-        max(case when property_name = 'closedate' then property_value end) as close_date_value,
-        max(case when property_name = 'hubspot_owner_id' then property_value end) as owner_id,
-        max(case when property_name = 'hs_forecast_category' then property_value end)
+        max(case when property_name = 'close_date' then property_value end) as close_date_value,
+        max(case when property_name = 'owner_key' then property_value end) as owner_key,
+        max(case when property_name = 'forecast_category' then property_value end)
             as forecast_category
     from ranked_values
     where recency = 1
@@ -47,18 +47,18 @@ current_stage as (
 owner_at_close as (
     select
         deal_key,
-        owner_id
+        owner_key
     from (
         select
             changes.deal_key,
-            changes.property_value as owner_id,
+            changes.property_value as owner_key,
             row_number() over (
                 partition by changes.deal_key order by changes.changed_at desc
             ) as recency
         from {{ ref('int_deal_property_changes') }} as changes
         inner join current_stage on changes.deal_key = current_stage.deal_key
         where
-            changes.property_name = 'hubspot_owner_id'
+            changes.property_name = 'owner_key'
             and current_stage.is_closed
             and changes.changed_at <= current_stage.changed_at
     ) as ranked
@@ -67,16 +67,18 @@ owner_at_close as (
 
 merged_ids as (
     select
+        source_system,
         source_instance,
         deal_key as survivor_deal_key,
         {{ split_to_rows('merged_deal_ids', ';') }} as merged_deal_id
-    from {{ ref('stg_hubspot__deals') }}
+    from deals
     where merged_deal_ids is not null and merged_deal_ids <> ''
 ),
 
 merge_survivors as (
     select
-        {{ source_key('hubspot', 'source_instance', 'merged_deal_id') }} as deal_key,
+        {{ dbt.concat(['source_system', "':'", 'source_instance', "':'", 'merged_deal_id']) }}
+            as deal_key,
         min(survivor_deal_key) as merged_into_deal_key
     from merged_ids
     group by 1
@@ -94,15 +96,8 @@ select
     coalesce(current_stage.is_closed, false) as is_closed,
     coalesce(current_stage.is_won, false) as is_won,
     case when current_stage.is_closed then current_stage.changed_at end as closed_at,
-    case
-        when latest_values.owner_id is not null
-            then {{ source_key('hubspot', 'deals.source_instance', 'latest_values.owner_id') }}
-        else deals.owner_key
-    end as owner_key,
-    case
-        when owner_at_close.owner_id is not null
-            then {{ source_key('hubspot', 'deals.source_instance', 'owner_at_close.owner_id') }}
-    end as owner_at_close_key,
+    coalesce(latest_values.owner_key, deals.owner_key) as owner_key,
+    owner_at_close.owner_key as owner_at_close_key,
     coalesce(
         cast(nullif(latest_values.amount_value, '') as {{ dbt.type_numeric() }}), deals.amount
     ) as amount,

@@ -9,7 +9,6 @@ with changes as (
 deals as (
     select
         deal_key,
-        source_instance,
         currency_code,
         is_deleted,
         merged_into_deal_key
@@ -23,12 +22,12 @@ instants as (
         source_system,
         pipeline_id,
         changed_at,
-        max(case when property_name = 'dealstage' then property_value end) as stage_id,
+        max(case when property_name = 'stage' then property_value end) as stage_id,
         max(case when property_name = 'amount' then property_value end) as amount_value,
-        max(case when property_name = 'closedate' then property_value end) as close_date_value,
-        max(case when property_name = 'hs_forecast_category' then property_value end)
+        max(case when property_name = 'close_date' then property_value end) as close_date_value,
+        max(case when property_name = 'forecast_category' then property_value end)
             as forecast_category,
-        max(case when property_name = 'hubspot_owner_id' then property_value end) as owner_id
+        max(case when property_name = 'owner_key' then property_value end) as owner_key
     from changes
     group by deal_key, source_system, pipeline_id, changed_at
 ),
@@ -58,10 +57,10 @@ states as (
             partition by deal_key order by changed_at
             rows between unbounded preceding and current row
         ) as forecast_category,
-        {{ last_non_null('owner_id') }} over (
+        {{ last_non_null('owner_key') }} over (
             partition by deal_key order by changed_at
             rows between unbounded preceding and current row
-        ) as owner_id
+        ) as owner_key
     from instants
 )
 
@@ -82,10 +81,7 @@ select
     deals.currency_code,
     cast({{ parse_utc_timestamp('states.close_date_value') }} as date) as close_date,
     lower(states.forecast_category) as forecast_category,
-    case
-        when states.owner_id is not null
-            then {{ source_key('hubspot', 'deals.source_instance', 'states.owner_id') }}
-    end as owner_key,
+    states.owner_key,
     deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics
 from states
 inner join deals on states.deal_key = deals.deal_key

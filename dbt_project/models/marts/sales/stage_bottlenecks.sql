@@ -20,7 +20,7 @@ close_dates as (
             partition by deal_key order by changed_at
         ) as previous_close_date
     from {{ ref('int_deal_property_changes') }}
-    where property_name = 'closedate'
+    where property_name = 'close_date'
 ),
 
 slips as (
