@@ -15,17 +15,14 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
-from requests.adapters import HTTPAdapter
 
 from ingestion.hubspot.errors import (
     TOKEN_ENV,
@@ -34,72 +31,11 @@ from ingestion.hubspot.errors import (
     HubSpotScopeError,
     HubSpotUnavailableError,
 )
+from ingestion.retrying_http import RequestStats, RetryingAdapter, RetryPolicy
+
+__all__ = ["HubSpotClient", "RequestStats", "RetryPolicy"]
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff (1, 2, 4... s, capped) unless HubSpot says how long to wait."""
-
-    max_attempts: int = 8
-    base_delay_s: float = 1.0
-    max_delay_s: float = 60.0
-    max_total_wait_s: float = 300.0
-
-    def backoff(self, retry: int) -> float:
-        return min(self.max_delay_s, self.base_delay_s * 2**retry)
-
-
-@dataclass
-class RequestStats:
-    """Counters a sync reports per object (take differences around each read)."""
-
-    requests: int = 0
-    retries: int = 0
-    waited_s: float = 0.0
-
-
-class _RetryingAdapter(HTTPAdapter):
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        sleep: Callable[[float], None],
-        stats: RequestStats,
-        timeout: tuple[float, float],
-        observe: Callable[[str, str, int], None] | None,
-    ) -> None:
-        super().__init__()
-        self.policy, self.sleep, self.stats = policy, sleep, stats
-        self.timeout, self.observe = timeout, observe
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        method, path = request.method or "", urlsplit(request.url or "").path
-        name = f"{method} {path}"
-        waited = 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            self.stats.requests += 1
-            hint = None
-            try:
-                response = super().send(request, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                problem = f"no response ({type(exc).__name__})"
-            else:
-                if self.observe:
-                    self.observe(method, path, response.status_code)
-                problem, hint = _problem(response, name)
-                if problem is None:
-                    return response
-            delay = hint if hint is not None else self.policy.backoff(attempt - 1)
-            if attempt >= self.policy.max_attempts or waited + delay > self.policy.max_total_wait_s:
-                raise HubSpotUnavailableError(name, attempt, waited, problem)
-            self.sleep(delay)
-            waited += delay
-            self.stats.retries += 1
-            self.stats.waited_s += delay
 
 
 def _problem(response: requests.Response, name: str) -> tuple[str | None, float | None]:
@@ -185,7 +121,15 @@ class HubSpotClient:
         self.base_url = base_url
         self.stats = RequestStats()
         session = requests.Session()
-        adapter = _RetryingAdapter(retry or RetryPolicy(), sleep, self.stats, timeout, observe)
+        adapter = RetryingAdapter(
+            retry or RetryPolicy(),
+            sleep,
+            self.stats,
+            timeout,
+            observe,
+            classify=_problem,
+            give_up=HubSpotUnavailableError,
+        )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._rest = RESTClient(

@@ -26,14 +26,15 @@ import duckdb
 
 from ingestion.hubspot import extract
 from ingestion.hubspot.client import HubSpotClient
-from ingestion.hubspot.cursors import read_cursor, write_cursor
 from ingestion.hubspot.merges import TOMBSTONES, vanish_merged
 from ingestion.hubspot.reads import Landing, Reader, Tally, read_crm, read_reference
 from ingestion.hubspot.records import CRM_OBJECTS, CrmObject
 from ingestion.hubspot.spool import Spool
+from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.snapshot import LoadStats, load_snapshot
 
 OVERLAP = timedelta(minutes=5)
+CURSOR_SCHEMA = "raw_hubspot"
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def sync_hubspot(
             if obj is None:
                 landings = read_reference(reader)
             else:
-                stored = read_cursor(con, obj.name, portal)
+                stored = read_cursor(con, CURSOR_SCHEMA, obj.name, portal)
                 since = None if full or stored is None else stored
                 mode = "full" if since is None else "incremental"
                 progress(f"hubspot {obj.name}: {mode} read" + (f" since {since}" if since else ""))
@@ -160,7 +161,9 @@ def _land(
             landed = results.get(raw.name, LoadStats(raw.name, 0, 0, 0, 0))
             results[raw.name] = replace(landed, rows_vanished=landed.rows_vanished + vanished)
         if crm is not None:
-            write_cursor(con, crm.name, portal, cursor, load_id=load_id, updated_at=loaded_at)
+            write_cursor(
+                con, CURSOR_SCHEMA, crm.name, portal, cursor, load_id=load_id, updated_at=loaded_at
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -19,10 +19,12 @@ from ingestion.simulator.server.faults import Faults
 from ingestion.simulator.server.state import WorldState
 
 
-class _Handler(BaseHTTPRequestHandler):
+class AppHandler(BaseHTTPRequestHandler):
+    """Hands each request to the server's ``app``; shared by every simulated CRM API."""
+
     protocol_version = "HTTP/1.1"  # keep-alive, as HubSpot's API
     disable_nagle_algorithm = True  # TCP_NODELAY on every accepted socket
-    server: _Server
+    server: AppServer
 
     def do_GET(self) -> None:
         self._answer()
@@ -45,7 +47,9 @@ class _Handler(BaseHTTPRequestHandler):
         """Requests are recorded in ``app.requests``; stderr stays quiet."""
 
 
-class _Server(ThreadingHTTPServer):
+class AppServer(ThreadingHTTPServer):
+    """A threaded loopback server carrying the ``app`` its handlers call."""
+
     daemon_threads = True
     block_on_close = False
     app: HubSpotApp
@@ -86,7 +90,7 @@ class HubSpotServer:
             search_cap=search_cap,
             clock=clock,
         )
-        self._httpd: _Server | None = None
+        self._httpd: AppServer | None = None
         self._thread: Thread | None = None
 
     @property
@@ -97,7 +101,7 @@ class HubSpotServer:
         return f"http://{host}:{port}"
 
     def start(self) -> HubSpotServer:
-        self._httpd = _Server(("127.0.0.1", self.port), _Handler)
+        self._httpd = AppServer(("127.0.0.1", self.port), AppHandler)
         self._httpd.app = self.app
         self._thread = Thread(
             target=self._httpd.serve_forever,

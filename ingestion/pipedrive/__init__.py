@@ -1,0 +1,1 @@
+"""Pipedrive connector: its API into ``raw_pipedrive``."""

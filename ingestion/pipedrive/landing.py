@@ -1,0 +1,66 @@
+"""Where the Pipedrive data comes from: the real API, or the demo's simulated one.
+
+The demo serves the simulated world through Pipedrive's API shapes on a loopback port
+and syncs it with the real connector, so every demo run exercises production's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ingestion.hubspot.sync import ObjectStats
+from ingestion.pipedrive.client import PipedriveClient
+from ingestion.pipedrive.sync import sync_pipedrive
+from ingestion.simulator.pipedrive_server import PipedriveServer
+
+# The demo's own server accepts this; it guards nothing and is never a real credential.
+DEMO_TOKEN = "funnelhouse-demo"
+
+
+def land_pipedrive_api(
+    con: duckdb.DuckDBPyConnection,
+    base_url: str,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    work_dir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, ObjectStats]:
+    """Sync a real Pipedrive company (token from PIPEDRIVE_API_TOKEN), incrementally."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return sync_pipedrive(
+        con,
+        PipedriveClient(base_url),
+        full=False,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        progress=progress,
+        work_dir=work_dir,
+    )
+
+
+def land_pipedrive_demo(
+    con: duckdb.DuckDBPyConnection,
+    world_dir: Path,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    work_dir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, ObjectStats]:
+    """Serve the simulated world over Pipedrive's API on loopback and sync it."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with PipedriveServer(world_dir, token=DEMO_TOKEN) as server:
+        return sync_pipedrive(
+            con,
+            PipedriveClient(server.base_url, token=DEMO_TOKEN),
+            full=False,
+            load_id=load_id,
+            loaded_at=loaded_at,
+            progress=progress,
+            work_dir=work_dir,
+        )

@@ -1,0 +1,60 @@
+"""The Pipedrive objects landed in ``raw_pipedrive``, with their keys and record rules.
+
+Every column lands as text, as the API rendered it (numbers and booleans as their JSON
+text, lists and objects as JSON), so a field changing type never breaks a load; staging
+casts. v2 timestamps are ISO with Z; v1 ones (users, deal_flow) are naive UTC.
+"""
+
+from __future__ import annotations
+
+from ingestion.raw.objects import (
+    ObjectKind,
+    RawObject,
+    Rule,
+    decimal_string,
+    non_negative,
+    required,
+    timestamp_string,
+)
+
+SOURCE_SYSTEM = "pipedrive"
+
+
+def _entity(name: str, *rules: Rule, updated: str | None = "update_time") -> RawObject:
+    return RawObject(
+        SOURCE_SYSTEM, name, key=("id",), rules=(required("id"), *rules), updated_column=updated
+    )
+
+
+DEALS = _entity(
+    "deals",
+    required("pipeline_id"),
+    required("stage_id"),
+    required("status"),
+    timestamp_string("add_time", nullable=False),
+    timestamp_string("update_time", nullable=False),
+    timestamp_string("close_time"),
+    decimal_string("value"),
+    non_negative("value"),
+)
+# dealChange entries of the deal's flow (stage, value, owner, expected close date). An
+# entry never changes once logged, so each is kept once, however often it is read.
+DEAL_FLOW = RawObject(
+    SOURCE_SYSTEM,
+    "deal_flow",
+    key=("deal_id", "id"),
+    kind=ObjectKind.EVENT,
+    rules=(
+        required("deal_id"),
+        required("field_key"),
+        timestamp_string("log_time", nullable=False),
+    ),
+)
+STAGES = _entity("stages", required("pipeline_id"), updated=None)
+PIPELINES = _entity("pipelines", updated=None)
+USERS = _entity("users", updated="modified")
+PERSONS = _entity("persons")
+ORGANIZATIONS = _entity("organizations")
+
+REFERENCE: tuple[RawObject, ...] = (PIPELINES, STAGES, USERS, PERSONS, ORGANIZATIONS)
+OBJECTS: tuple[RawObject, ...] = (DEALS, DEAL_FLOW, *REFERENCE)

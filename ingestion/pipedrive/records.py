@@ -1,0 +1,126 @@
+"""Pipedrive's JSON records flattened to rows of text, one column per field.
+
+Values land as the API rendered them (numbers and booleans as JSON text, lists and
+objects as JSON), so a field that changes type never breaks a load. A deal's custom
+fields, keyed by 40-character hashes at Pipedrive, become columns named after the
+fields (``Partner region`` -> ``partner_region``): a field created in Pipedrive becomes a
+new raw column at the next sync.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pyarrow as pa
+
+# The v2 deal fields landed; fields Pipedrive adds later are not, until listed here.
+DEAL_COLUMNS = (
+    "id",
+    "title",
+    "owner_id",
+    "person_id",
+    "org_id",
+    "pipeline_id",
+    "stage_id",
+    "value",
+    "currency",
+    "add_time",
+    "update_time",
+    "stage_change_time",
+    "is_deleted",
+    "status",
+    "probability",
+    "lost_reason",
+    "close_time",
+    "won_time",
+    "lost_time",
+    "expected_close_date",
+    "origin",
+    "channel",
+)
+# Custom values whose key dealFields did not list when the sync began (a field created
+# mid-sync): kept as JSON here rather than dropped.
+UNMAPPED = "custom_fields_unmapped"
+FLOW_COLUMNS = (
+    "id",
+    "deal_id",
+    "object",
+    "timestamp",
+    "field_key",
+    "old_value",
+    "new_value",
+    "log_time",
+    "user_id",
+    "change_source",
+)
+CUSTOM_KEY = re.compile(r"^[0-9a-f]{40}$")
+
+
+def text(value: object) -> str | None:
+    """A JSON value as text: strings as they are, anything else as its JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def custom_columns(fields: list[dict]) -> dict[str, str]:
+    """Custom field key -> its raw column name, from ``GET /v1/dealFields``."""
+    columns: dict[str, str] = {}
+    taken = set(DEAL_COLUMNS) | {UNMAPPED}
+    for field in fields:
+        key = field.get("key") or ""
+        if not CUSTOM_KEY.match(key):
+            continue
+        name = re.sub(r"[^0-9a-z]+", "_", str(field.get("name") or "").lower()).strip("_")
+        name = name or f"custom_{key[:8]}"
+        if name in taken:
+            name = f"{name}_{key[:8]}"
+        taken.add(name)
+        columns[key] = name
+    return columns
+
+
+def strings(columns: list[str] | tuple[str, ...]) -> pa.Schema:
+    return pa.schema([(c, pa.string()) for c in columns])
+
+
+def deal_schema(custom: dict[str, str]) -> pa.Schema:
+    return strings([*DEAL_COLUMNS, *custom.values(), UNMAPPED])
+
+
+def deal_batch(deals: list[dict], custom: dict[str, str]) -> pa.RecordBatch:
+    rows = []
+    for deal in deals:
+        row = {c: text(deal.get(c)) for c in DEAL_COLUMNS}
+        values = deal.get("custom_fields") or {}
+        for key, column in custom.items():
+            row[column] = text(values.get(key))
+        unmapped = {k: v for k, v in values.items() if k not in custom}
+        row[UNMAPPED] = text(unmapped) if unmapped else None
+        rows.append(row)
+    return pa.RecordBatch.from_pylist(rows, schema=deal_schema(custom))
+
+
+def flow_batch(deal_id: int, items: list[dict]) -> pa.RecordBatch:
+    """dealChange items of one deal's flow (other item kinds are not asked for)."""
+    rows = []
+    for item in items:
+        if item.get("object") != "dealChange":
+            continue
+        data = item.get("data") or {}
+        row = {c: text(data.get(c)) for c in FLOW_COLUMNS}
+        row.update(deal_id=text(deal_id), object="dealChange", timestamp=item.get("timestamp"))
+        rows.append(row)
+    return pa.RecordBatch.from_pylist(rows, schema=strings(FLOW_COLUMNS))
+
+
+def table(records: list[dict]) -> pa.Table:
+    """Small reference objects: every top-level field becomes a column, in first-seen order."""
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    names = list(columns) or ["id"]
+    return pa.Table.from_pylist(
+        [{c: text(r.get(c)) for c in names} for r in records], schema=strings(names)
+    )

@@ -1,0 +1,1 @@
+"""The Salesforce connector: REST query/queryAll into ``raw_salesforce``."""

@@ -1,0 +1,298 @@
+"""The simulated Pipedrive account: the generated world in Pipedrive's shapes, and its edits.
+
+Built once from a world folder (see mapping.py for how ids are mapped). Tests edit it
+between or during syncs; every edit behaves like Pipedrive: it bumps the deal's
+``update_time``, logs a ``dealChange`` in the deal's flow for tracked fields, a deleted
+deal keeps listing under ``status=deleted``, a new custom field appears in dealFields.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ingestion.simulator.io import load_manifest, read_table
+from ingestion.simulator.pipedrive_server.mapping import (
+    FLOW_FIELDS,
+    FORECAST_FIELD,
+    StageIds,
+    field_key,
+    number,
+    v1_time,
+    v2_time,
+)
+
+EDIT_STEP = timedelta(seconds=1)
+STANDARD_FIELDS = ("title", "value", "currency", "stage_id", "owner_id", "status")
+
+
+class PipedriveWorld:
+    """Everything the API serves, behind one lock (the server answers on several threads)."""
+
+    def __init__(self, world_dir: Path) -> None:
+        manifest = load_manifest(world_dir)
+        self.company_id = int(manifest["portal_id"])
+        self.lock = threading.RLock()
+        stage_rows = read_table(world_dir, "pipeline_stages").to_pylist()
+        self.ids = StageIds.from_rows(stage_rows)
+        self.pipelines: dict[int, dict] = {}
+        self.stages: dict[int, dict] = {}
+        for row in stage_rows:
+            pipeline = self.ids.pipelines[row["pipeline_id"]]
+            self.pipelines[pipeline] = {
+                "id": pipeline,
+                "name": row["pipeline_label"],
+                "order_nr": row["pipeline_display_order"] + 1,
+                "is_deleted": False,
+                "is_deal_probability_enabled": True,
+            }
+            stage = self.ids.stages[(row["pipeline_id"], row["stage_id"])]
+            self.stages[stage] = {
+                "id": stage,
+                "order_nr": row["stage_display_order"] + 1,
+                "name": row["stage_label"],
+                "is_deleted": bool(row["archived"]),
+                "deal_probability": round(float(row["probability"]) * 100),
+                "pipeline_id": pipeline,
+                "days_to_rotten": None,
+                "is_closed": row["is_closed"] == "true",  # not served: decides won/lost
+            }
+        self.deals: dict[int, dict] = {}
+        self.flows: dict[int, list[dict]] = {}  # deal id -> dealChange items, oldest first
+        self._log_ids = 0
+        self.fields: list[dict] = [
+            {"id": i + 1, "key": key, "name": key.replace("_", " ").title(), "edit_flag": False}
+            for i, key in enumerate(STANDARD_FIELDS)
+        ]
+        self.add_field(FORECAST_FIELD)
+        self.users = [_user(r) for r in read_table(world_dir, "owners").to_pylist()]
+        self.persons = {
+            int(r["id"]): _person(r)
+            for r in read_table(world_dir, "contacts").to_pylist()
+            if not r["archived"]
+        }
+        self.organizations = {
+            int(r["id"]): _organization(r)
+            for r in read_table(world_dir, "companies").to_pylist()
+            if not r["archived"]
+        }
+        self._load_deals(world_dir)
+        end = datetime.fromisoformat(manifest["end_date"]).replace(tzinfo=UTC)
+        self.now = end + timedelta(days=1)
+
+    def _load_deals(self, world_dir: Path) -> None:
+        persons: dict[str, str] = {}
+        for row in read_table(world_dir, "deal_contacts").to_pylist():
+            persons[row["deal_id"]] = min(
+                persons.get(row["deal_id"], row["contact_id"]), row["contact_id"]
+            )
+        orgs = {
+            r["deal_id"]: r["company_id"]
+            for r in read_table(world_dir, "deal_companies").to_pylist()
+        }
+        world_deals = {r["id"]: r for r in read_table(world_dir, "deals").to_pylist()}
+        history: dict[str, list[dict]] = {}
+        for row in read_table(world_dir, "deal_property_history").to_pylist():
+            if row["deal_id"] in world_deals and row["property"] in FLOW_FIELDS:
+                history.setdefault(row["deal_id"], []).append(row)
+        forecast = field_key(FORECAST_FIELD)
+        for deal_id in sorted(world_deals, key=int):
+            row = world_deals[deal_id]
+            stage = self.ids.stages.get((row["pipeline"], row["dealstage"]))
+            person, org = persons.get(deal_id), orgs.get(deal_id)
+            deal = {
+                "id": int(deal_id),
+                "title": row["dealname"],
+                "owner_id": int(row["hubspot_owner_id"]) if row["hubspot_owner_id"] else None,
+                "person_id": int(person) if person else None,
+                "org_id": int(org) if org else None,
+                "pipeline_id": self.ids.pipelines.get(row["pipeline"]),
+                "stage_id": stage,
+                "value": number(row["amount"]),
+                "currency": row["deal_currency_code"],
+                "add_time": v2_time(row["createdate"]),
+                "update_time": v2_time(row["hs_lastmodifieddate"]),
+                "stage_change_time": None,
+                "is_deleted": False,
+                "status": "open",
+                "probability": None,
+                "lost_reason": row["closed_lost_reason"],
+                "close_time": None,
+                "won_time": None,
+                "lost_time": None,
+                "expected_close_date": (row["closedate"] or "")[:10] or None,
+                "origin": "ManuallyCreated",
+                "channel": None,
+                "custom_fields": {forecast: row["hs_forecast_category"]},
+            }
+            self._set_status(deal, v2_time(row["closedate"]))
+            if row["archived"]:
+                deal["status"], deal["is_deleted"] = "deleted", True
+            self.deals[deal["id"]] = deal
+            self.flows[deal["id"]] = []
+            entries = sorted(
+                history.get(deal_id, []), key=lambda h: (h["timestamp"], h["property"])
+            )
+            for entry in entries:
+                value = entry["value"]
+                if entry["property"] == "dealstage":
+                    value = str(self.ids.stages.get((row["pipeline"], value), value))
+                    deal["stage_change_time"] = v2_time(entry["timestamp"])
+                elif entry["property"] == "closedate" and value:
+                    value = value[:10]
+                self._log(deal["id"], FLOW_FIELDS[entry["property"]], value, entry["timestamp"])
+
+    def _set_status(self, deal: dict, closed_at: str | None) -> None:
+        """open / won / lost from the stage, as the world's closed stages say."""
+        stage = self.stages.get(deal["stage_id"] or 0)
+        deal["status"], deal["won_time"], deal["lost_time"], deal["close_time"] = (
+            "open",
+            None,
+            None,
+            None,
+        )
+        if stage and stage["is_closed"]:
+            won = stage["deal_probability"] == 100
+            deal["status"] = "won" if won else "lost"
+            deal["close_time"] = closed_at
+            deal["won_time" if won else "lost_time"] = closed_at
+
+    def _log(self, deal_id: int, field: str, new: str | None, iso: str) -> None:
+        """Append a dealChange, unless the value did not change."""
+        flow = self.flows[deal_id]
+        old = next(
+            (c["data"]["new_value"] for c in reversed(flow) if c["data"]["field_key"] == field),
+            None,
+        )
+        if old == new and any(c["data"]["field_key"] == field for c in flow):
+            return
+        self._log_ids += 1
+        stamp = v1_time(iso)
+        flow.append(
+            {
+                "object": "dealChange",
+                "timestamp": stamp,
+                "data": {
+                    "id": self._log_ids,
+                    "item_id": deal_id,
+                    "user_id": self.deals[deal_id]["owner_id"],
+                    "field_key": field,
+                    "old_value": old,
+                    "new_value": new,
+                    "log_time": stamp,
+                    "change_source": "app",
+                    "is_bulk_update_flag": None,
+                },
+            }
+        )
+
+    def _tick(self) -> str:
+        self.now += EDIT_STEP
+        return self.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # --- edits -----------------------------------------------------------------------
+
+    def update_deal(
+        self, deal_id: int, changes: dict[str, Any], custom: dict[str, str | None] | None = None
+    ) -> str:
+        """Edit a deal's fields (v2 names) and custom fields (by field name); returns the new
+        update_time. A stage change moves status to won/lost when the stage is closed."""
+        with self.lock:
+            deal = self.deals[deal_id]
+            stamp = self._tick()
+            for name, value in changes.items():
+                if name not in deal:
+                    raise KeyError(f"deals have no field {name!r}")
+                if deal[name] == value:
+                    continue
+                deal[name] = value
+                if name == "stage_id":
+                    deal["pipeline_id"] = self.stages[value]["pipeline_id"]
+                    deal["stage_change_time"] = stamp
+                    self._set_status(deal, stamp)
+                flow_field = {"owner_id": "user_id"}.get(name, name)
+                if flow_field in FLOW_FIELDS.values():
+                    self._log(deal_id, flow_field, None if value is None else str(value), stamp)
+            keys = {f["name"]: f["key"] for f in self.fields if f["edit_flag"]}
+            for name, value in (custom or {}).items():
+                deal["custom_fields"][keys[name]] = value
+            deal["update_time"] = stamp
+            return stamp
+
+    def delete_deal(self, deal_id: int) -> str:
+        """Delete a deal: it leaves the default listing and lists under status=deleted."""
+        with self.lock:
+            deal = self.deals[deal_id]
+            deal["status"], deal["is_deleted"] = "deleted", True
+            deal["update_time"] = self._tick()
+            return deal["update_time"]
+
+    def add_field(self, name: str) -> str:
+        """Create a custom deal field (schema drift); every deal starts with no value."""
+        with self.lock:
+            key = field_key(name)
+            self.fields.append(
+                {"id": len(self.fields) + 1, "key": key, "name": name, "edit_flag": True}
+            )
+            for deal in self.deals.values():
+                deal["custom_fields"][key] = None
+            return key
+
+    # --- listings ----------------------------------------------------------------------
+
+    def deal_listing(self, since: str | None, status: str | None) -> list[dict]:
+        """Deals as v2 lists them, oldest update first: not deleted unless asked for."""
+        statuses = set((status or "open,won,lost").split(","))
+        rows = [
+            d
+            for d in self.deals.values()
+            if d["status"] in statuses and (since is None or d["update_time"] >= since)
+        ]
+        return sorted(rows, key=lambda d: (d["update_time"], d["id"]))
+
+    def stage_listing(self) -> list[dict]:
+        return [{k: v for k, v in s.items() if k != "is_closed"} for s in self.stages.values()]
+
+
+def _user(row: dict) -> dict:
+    return {
+        "id": int(row["id"]),
+        "name": f"{row['first_name']} {row['last_name']}",
+        "email": row["email"],
+        "active_flag": not row["archived"],
+        "is_admin": 0,
+        "role_id": 1,
+        "created": v1_time(row["created_at"]),
+        "modified": v1_time(row["updated_at"]),
+    }
+
+
+def _person(row: dict) -> dict:
+    first, last = row["firstname"], row["lastname"]
+    return {
+        "id": int(row["id"]),
+        "name": " ".join(p for p in (first, last) if p),
+        "first_name": first,
+        "last_name": last,
+        "owner_id": None,
+        "org_id": int(row["associatedcompanyid"]) if row["associatedcompanyid"] else None,
+        "emails": [{"value": row["email"], "primary": True, "label": "work"}]
+        if row["email"]
+        else [],
+        "add_time": v2_time(row["createdate"]),
+        "update_time": v2_time(row["lastmodifieddate"]),
+        "is_deleted": False,
+    }
+
+
+def _organization(row: dict) -> dict:
+    return {
+        "id": int(row["id"]),
+        "name": row["name"],
+        "owner_id": None,
+        "add_time": v2_time(row["createdate"]),
+        "update_time": v2_time(row["hs_lastmodifieddate"]),
+        "is_deleted": False,
+    }
