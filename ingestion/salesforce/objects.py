@@ -134,4 +134,3 @@ OBJECTS: tuple[SalesforceObject, ...] = (
     CAMPAIGN,
     CAMPAIGN_MEMBER,
 )
-RAW_OBJECTS: tuple[RawObject, ...] = tuple(o.raw for o in OBJECTS)

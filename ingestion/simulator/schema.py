@@ -303,8 +303,3 @@ TABLES: dict[str, tuple[str, pa.Schema]] = {
     "truth_contacts": ("ground_truth/contacts", TRUTH_CONTACTS),
     "fx_rates": ("ground_truth/fx_rates", FX_RATES),
 }
-
-# The HubSpot tables a raw load lands in raw_hubspot.*
-HUBSPOT_TABLES = tuple(
-    name for name, (folder, _) in TABLES.items() if folder.startswith("hubspot/")
-)

@@ -8,15 +8,13 @@ TCP_NODELAY, quiet logs) is the HubSpot simulator's, imported as is.
 from __future__ import annotations
 
 from pathlib import Path
-from threading import Thread
-from types import TracebackType
 
 from ingestion.simulator.salesforce_server.app import API, BATCH_SIZE, Faults, SalesforceApp
 from ingestion.simulator.salesforce_server.org import SalesforceOrg
-from ingestion.simulator.server.httpd import AppHandler, AppServer
+from ingestion.simulator.server.httpd import LoopbackServer
 
 
-class SalesforceServer:
+class SalesforceServer(LoopbackServer):
     """A Salesforce org over a world folder.
 
     ``token`` is the access token it accepts, ``faults`` what goes wrong (changeable while
@@ -33,48 +31,18 @@ class SalesforceServer:
         batch_size: int = BATCH_SIZE,
         port: int = 0,
     ) -> None:
-        self.port = port
         self.org = SalesforceOrg(Path(world_dir))
         self.faults = faults or Faults()
-        self.app = SalesforceApp(self.org, token, self.faults, batch_size)
-        self._httpd: AppServer | None = None
+        app = SalesforceApp(self.org, token, self.faults, batch_size)
+        super().__init__(app, port)
 
     @property
     def instance_url(self) -> str:
         """What Salesforce calls the instance URL: where the org's REST API lives."""
-        if self._httpd is None:
-            raise RuntimeError("the server is not running: use it as a context manager")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.base_url
 
     @property
     def api_path(self) -> str:
         return API
 
-    def start(self) -> SalesforceServer:
-        self._httpd = AppServer(("127.0.0.1", self.port), AppHandler)
-        self._httpd.app = self.app  # type: ignore[assignment]
-        Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="salesforce-sim",
-            daemon=True,
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> SalesforceServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    thread_name = "salesforce-sim"

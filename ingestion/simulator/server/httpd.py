@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 from types import TracebackType
+from typing import Any, Self
 
 from ingestion.simulator.server.app import ALL_SCOPES, SEARCH_CAP, HubSpotApp
 from ingestion.simulator.server.faults import Faults
@@ -52,13 +53,60 @@ class AppServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
-    app: HubSpotApp
+    app: Any  # the simulated API this server hands requests to
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that timed out and hung up is expected in fault tests, not an error."""
 
 
-class HubSpotServer:
+class LoopbackServer:
+    """An app served on 127.0.0.1 from a background thread, used as a context manager;
+    the base of every simulated CRM API. ``port`` 0 lets the OS pick a free port."""
+
+    thread_name = "crm-sim"
+
+    def __init__(self, app: Any, port: int = 0) -> None:
+        self.app = app
+        self.port = port
+        self._httpd: AppServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the server is not running: use it as a context manager")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        self._httpd = AppServer(("127.0.0.1", self.port), AppHandler)
+        self._httpd.app = self.app
+        Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits at most this long
+            name=self.thread_name,
+            daemon=True,
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class HubSpotServer(LoopbackServer):
     """A HubSpot v3 API over a world folder.
 
     ``token`` is the bearer token it accepts, ``scopes`` the scopes that token was granted,
@@ -79,10 +127,9 @@ class HubSpotServer:
         clock: Callable[[], float] = time.monotonic,
         port: int = 0,
     ) -> None:
-        self.port = port
         self.world = WorldState(Path(world_dir))
         self.faults = faults or Faults()
-        self.app = HubSpotApp(
+        app = HubSpotApp(
             self.world,
             token=token,
             scopes=frozenset(scopes),
@@ -90,41 +137,6 @@ class HubSpotServer:
             search_cap=search_cap,
             clock=clock,
         )
-        self._httpd: AppServer | None = None
-        self._thread: Thread | None = None
+        super().__init__(app, port)
 
-    @property
-    def base_url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("the server is not running: use it as a context manager")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> HubSpotServer:
-        self._httpd = AppServer(("127.0.0.1", self.port), AppHandler)
-        self._httpd.app = self.app
-        self._thread = Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() waits at most this long
-            name="hubspot-sim",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> HubSpotServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    thread_name = "hubspot-sim"
