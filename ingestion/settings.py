@@ -48,6 +48,11 @@ class Settings:
     # HubSpot's API root; unset, the demo serves the simulated world over HTTP locally.
     # The token always comes from HUBSPOT_ACCESS_TOKEN, never from settings.
     hubspot_base_url: str | None = None
+    # Salesforce and Pipedrive: a real org's instance URL / Pipedrive's API root (tokens
+    # from SALESFORCE_ACCESS_TOKEN / PIPEDRIVE_API_TOKEN), or "demo" to sync the simulated
+    # world through their simulated APIs; unset, they are not synced.
+    salesforce_instance_url: str | None = None
+    pipedrive_base_url: str | None = None
     # CSV exports to land: a folder of YAML mappings, or one mapping (none by default).
     csv_mappings: Path | None = None
 

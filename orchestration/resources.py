@@ -23,6 +23,8 @@ class SettingsResource(dg.ConfigurableResource):
     demo_seed: int | None = None
     demo_deals: int | None = None
     csv_mappings: str | None = None
+    salesforce_instance_url: str | None = None
+    pipedrive_base_url: str | None = None
 
     def load(self) -> Settings:
         overrides = self.model_dump()

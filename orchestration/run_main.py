@@ -19,6 +19,8 @@ PHASES = {
     "hubspot_raw": "load (raw_hubspot)",
     "raw_fx__rates": "load (raw_fx)",
     "csv_exports_raw": "load (raw_csv)",
+    "salesforce_raw": "load (raw_salesforce)",
+    "pipedrive_raw": "load (raw_pipedrive)",
     "funnelhouse_dbt": "transform + test (dbt)",
 }
 
@@ -67,6 +69,8 @@ def run_config_for(settings: Settings, as_of: date) -> dict:
         demo_seed=settings.demo_seed,
         demo_deals=settings.demo_deals,
         csv_mappings=str(settings.csv_mappings) if settings.csv_mappings else None,
+        salesforce_instance_url=settings.salesforce_instance_url,
+        pipedrive_base_url=settings.pipedrive_base_url,
     )
     # The terminal gets Funnelhouse's own progress lines; Dagster's full log is in the UI.
     config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
