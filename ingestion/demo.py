@@ -11,7 +11,9 @@ import duckdb
 from ingestion.csv_exports import ensure_raw_tables as ensure_csv_tables
 from ingestion.fx import land_fx_rates
 from ingestion.hubspot.files import land_hubspot_files
+from ingestion.pipedrive.landing import ensure_raw_tables as ensure_pipedrive_tables
 from ingestion.raw.snapshot import LoadStats
+from ingestion.salesforce.landing import ensure_raw_tables as ensure_salesforce_tables
 from ingestion.settings import Settings
 from ingestion.simulator import WorldConfig, generate_world, load_manifest
 from ingestion.simulator.schema import TABLES
@@ -52,7 +54,7 @@ def land_demo_world(
     progress: Callable[[str], None] = lambda _: None,
 ) -> list[LoadStats]:
     """Land a whole world (HubSpot records and FX rates) as the demo's assets do, with the
-    CSV source's tables in place (empty), so the warehouse is ready for dbt."""
+    other sources' tables in place (empty), so the warehouse is ready for dbt."""
     portal_id = load_manifest(world_dir)["portal_id"]
     hubspot = land_hubspot_files(
         con,
@@ -70,7 +72,8 @@ def land_demo_world(
         loaded_at=loaded_at,
         progress=progress,
     )
-    ensure_csv_tables(con)
+    for ensure_tables in (ensure_csv_tables, ensure_salesforce_tables, ensure_pipedrive_tables):
+        ensure_tables(con)
     return hubspot + fx
 
 

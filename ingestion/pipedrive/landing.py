@@ -14,7 +14,10 @@ import duckdb
 
 from ingestion.hubspot.sync import ObjectStats
 from ingestion.pipedrive.client import PipedriveClient
+from ingestion.pipedrive.objects import DEAL_FLOW, DEALS
+from ingestion.pipedrive.records import DEAL_COLUMNS, FLOW_COLUMNS
 from ingestion.pipedrive.sync import sync_pipedrive
+from ingestion.raw.snapshot import ensure_raw_table
 from ingestion.simulator.pipedrive_server import PipedriveServer
 
 # The demo's own server accepts this; it guards nothing and is never a real credential.
@@ -64,3 +67,10 @@ def land_pipedrive_demo(
             progress=progress,
             work_dir=work_dir,
         )
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw_pipedrive deal tables with their columns if no sync has landed yet,
+    so the dbt staging models always have a (possibly empty) table to read."""
+    for obj, columns in ((DEALS, DEAL_COLUMNS), (DEAL_FLOW, FLOW_COLUMNS)):
+        ensure_raw_table(con, obj, [(column, "VARCHAR") for column in columns])

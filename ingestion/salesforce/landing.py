@@ -13,7 +13,9 @@ from pathlib import Path
 import duckdb
 
 from ingestion.hubspot.sync import ObjectStats
+from ingestion.raw.snapshot import ensure_raw_table
 from ingestion.salesforce.client import SalesforceClient
+from ingestion.salesforce.objects import OBJECTS
 from ingestion.salesforce.sync import sync_salesforce
 from ingestion.simulator.salesforce_server import SalesforceServer
 
@@ -81,3 +83,10 @@ def land_salesforce_demo(
             work_dir=work_dir,
             progress=progress,
         )
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every raw_salesforce table with its queried fields if no sync has landed yet,
+    so the dbt staging models always have a (possibly empty) table to read."""
+    for obj in OBJECTS:
+        ensure_raw_table(con, obj.raw, [(field, "VARCHAR") for field in obj.fields])

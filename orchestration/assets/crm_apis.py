@@ -1,7 +1,8 @@
 """Salesforce and Pipedrive into raw_salesforce / raw_pipedrive, when configured.
 
 Each is synced only when its setting names an API root (a real one, or "demo" for the
-simulated world served on loopback); otherwise its assets are skipped.
+simulated world served on loopback); otherwise its raw tables are only created, empty,
+for dbt's staging models.
 """
 
 from collections.abc import Callable, Iterator
@@ -11,8 +12,10 @@ from typing import Any
 import dagster as dg
 
 from ingestion.demo import ensure_demo_world
+from ingestion.pipedrive.landing import ensure_raw_tables as ensure_pipedrive_tables
 from ingestion.pipedrive.landing import land_pipedrive_api, land_pipedrive_demo
 from ingestion.pipedrive.objects import OBJECTS as PIPEDRIVE_OBJECTS
+from ingestion.salesforce.landing import ensure_raw_tables as ensure_salesforce_tables
 from ingestion.salesforce.landing import land_salesforce_api, land_salesforce_demo
 from ingestion.salesforce.objects import OBJECTS as SALESFORCE_OBJECTS
 from ingestion.settings import Settings
@@ -30,6 +33,7 @@ def _crm_api_asset(
     target: Callable[[Settings], str | None],
     land_api: Callable[..., dict[str, Any]],
     land_demo: Callable[..., dict[str, Any]],
+    ensure_tables: Callable[[Any], None],
 ) -> dg.AssetsDefinition:
     schema = f"raw_{source}"
 
@@ -41,7 +45,6 @@ def _crm_api_asset(
                 group_name="ingestion",
                 kinds={source, "duckdb"},
                 description=f"{source.title()} {name}, every version seen, in {schema}.{name}.",
-                skippable=True,
             )
             for name in objects
         ],
@@ -54,7 +57,12 @@ def _crm_api_asset(
         where = target(config)
         progress = reporter(context, "load")
         if not where:
-            progress(f"{source}: not configured, skipped")
+            # dbt stages these sources whether or not they are synced: keep empty tables.
+            with connect(config) as con:
+                ensure_tables(con)
+            progress(f"{source}: not configured, not synced")
+            for name in objects:
+                yield dg.MaterializeResult(asset_key=[schema, name], metadata={"synced": False})
             return
         run = {
             "load_id": context.run.run_id,
@@ -91,6 +99,7 @@ salesforce_raw = _crm_api_asset(
     lambda s: s.salesforce_instance_url,
     land_salesforce_api,
     land_salesforce_demo,
+    ensure_salesforce_tables,
 )
 pipedrive_raw = _crm_api_asset(
     "pipedrive",
@@ -98,4 +107,5 @@ pipedrive_raw = _crm_api_asset(
     lambda s: s.pipedrive_base_url,
     land_pipedrive_api,
     land_pipedrive_demo,
+    ensure_pipedrive_tables,
 )
