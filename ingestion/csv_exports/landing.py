@@ -37,6 +37,7 @@ from ingestion.csv_exports.reads import (
 )
 from ingestion.csv_exports.records import FILE_COLUMN, LINE_COLUMN, read_records
 from ingestion.raw.snapshot import ensure_raw_table, load_snapshot
+from ingestion.warehouse import transaction
 
 Progress = Callable[[str], None]
 
@@ -203,14 +204,9 @@ def land_csv_exports(
                 f"instance {mapping.instance!r}: one export is one mapping (its files a glob)"
             )
     stats = []
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for mapping in exports:
             stats += land_csv_export(
                 con, mapping, load_id=load_id, loaded_at=loaded_at, progress=progress
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return stats

@@ -32,6 +32,7 @@ from ingestion.hubspot.records import CRM_OBJECTS, CrmObject
 from ingestion.hubspot.spool import Spool
 from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.snapshot import LoadStats, load_snapshot
+from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)
 CURSOR_SCHEMA = "raw_hubspot"
@@ -148,8 +149,7 @@ def _land(
 ) -> dict[str, LoadStats]:
     """Land one group, its merge tombstones and its cursor in a single transaction."""
     common = {"source_instance": portal, "load_id": load_id, "loaded_at": loaded_at}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         results = {
             item.obj.name: load_snapshot(
                 con, item.obj, item.relation, complete=item.complete, **common
@@ -164,8 +164,4 @@ def _land(
             write_cursor(
                 con, CURSOR_SCHEMA, crm.name, portal, cursor, load_id=load_id, updated_at=loaded_at
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return results

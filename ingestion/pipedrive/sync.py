@@ -42,6 +42,7 @@ from ingestion.pipedrive.objects import (
 from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.objects import RawObject
 from ingestion.raw.snapshot import LoadStats, load_snapshot
+from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)
 CURSOR_SCHEMA = "raw_pipedrive"
@@ -193,8 +194,7 @@ def _land(
 ) -> dict[str, LoadStats]:
     """Land one group, and the deals' cursor with the deals, in a single transaction."""
     common = {"source_instance": company, "load_id": load_id, "loaded_at": loaded_at}
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         results = {
             item.obj.name: load_snapshot(
                 con, item.obj, item.relation, complete=item.complete, **common
@@ -211,8 +211,4 @@ def _land(
                 load_id=load_id,
                 updated_at=loaded_at,
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return results

@@ -14,6 +14,7 @@ import duckdb
 
 from ingestion.raw.objects import RawObject
 from ingestion.raw.snapshot import LoadStats, load_snapshot
+from ingestion.warehouse import transaction
 
 
 def land_parquet_folders(
@@ -30,8 +31,7 @@ def land_parquet_folders(
     if missing:
         raise FileNotFoundError(f"no Parquet files in {', '.join(missing)}")
     stats = []
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for number, (obj, folder) in enumerate(folders, start=1):
             pattern = str(folder / "*.parquet").replace("'", "''")
             result = load_snapshot(
@@ -49,8 +49,4 @@ def land_parquet_folders(
                 f"{result.rows_vanished:,} vanished"
             )
             stats.append(result)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return stats

@@ -35,6 +35,7 @@ from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.snapshot import LoadStats, load_snapshot
 from ingestion.salesforce.client import SalesforceClient
 from ingestion.salesforce.objects import OBJECTS, SalesforceObject
+from ingestion.warehouse import transaction
 
 CURSOR_SCHEMA = "raw_salesforce"
 
@@ -167,8 +168,7 @@ def _land(
     loaded_at: datetime,
 ) -> LoadStats:
     """Land one object's read and its cursor in a single transaction."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         result = load_snapshot(
             con,
             obj.raw,
@@ -182,8 +182,4 @@ def _land(
             write_cursor(
                 con, CURSOR_SCHEMA, obj.sobject, org, cursor, load_id=load_id, updated_at=loaded_at
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return result

@@ -29,7 +29,7 @@ def con():
 def datasets() -> Path:
     """The shared public exports, read in place (never copied into the repository)."""
     if not DATASETS.is_dir():
-        pytest.skip(f"the shared public data sets are not at {DATASETS}")
+        pytest.fail(f"the shared public data sets are expected at {DATASETS} (../shared/datasets)")
     return DATASETS
 
 
