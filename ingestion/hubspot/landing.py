@@ -22,9 +22,7 @@ from ingestion.raw.snapshot import LoadStats, ensure_raw_table
 from ingestion.simulator import load_manifest
 from ingestion.simulator.schema import HUBSPOT_ENGAGEMENTS
 from ingestion.simulator.server import HubSpotServer
-
-# The demo's own server accepts this; it guards nothing and is never a real credential.
-DEMO_TOKEN = "funnelhouse-demo"
+from ingestion.simulator.server.httpd import DEMO_TOKEN
 
 
 def _sync(

@@ -19,9 +19,28 @@ from ingestion.pipedrive.records import DEAL_COLUMNS, FLOW_COLUMNS
 from ingestion.pipedrive.sync import sync_pipedrive
 from ingestion.raw.snapshot import ensure_raw_table
 from ingestion.simulator.pipedrive_server import PipedriveServer
+from ingestion.simulator.server.httpd import DEMO_TOKEN
 
-# The demo's own server accepts this; it guards nothing and is never a real credential.
-DEMO_TOKEN = "funnelhouse-demo"
+
+def _sync(
+    con: duckdb.DuckDBPyConnection,
+    client: PipedriveClient,
+    *,
+    load_id: str,
+    loaded_at: datetime,
+    work_dir: Path,
+    progress: Callable[[str], None],
+) -> dict[str, ObjectStats]:
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return sync_pipedrive(
+        con,
+        client,
+        full=False,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        progress=progress,
+        work_dir=work_dir,
+    )
 
 
 def land_pipedrive_api(
@@ -34,15 +53,13 @@ def land_pipedrive_api(
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, ObjectStats]:
     """Sync a real Pipedrive company (token from PIPEDRIVE_API_TOKEN), incrementally."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    return sync_pipedrive(
+    return _sync(
         con,
         PipedriveClient(base_url),
-        full=False,
         load_id=load_id,
         loaded_at=loaded_at,
-        progress=progress,
         work_dir=work_dir,
+        progress=progress,
     )
 
 
@@ -56,16 +73,14 @@ def land_pipedrive_demo(
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, ObjectStats]:
     """Serve the simulated world over Pipedrive's API on loopback and sync it."""
-    work_dir.mkdir(parents=True, exist_ok=True)
     with PipedriveServer(world_dir, token=DEMO_TOKEN) as server:
-        return sync_pipedrive(
+        return _sync(
             con,
             PipedriveClient(server.base_url, token=DEMO_TOKEN),
-            full=False,
             load_id=load_id,
             loaded_at=loaded_at,
-            progress=progress,
             work_dir=work_dir,
+            progress=progress,
         )
 
 

@@ -18,9 +18,7 @@ from ingestion.salesforce.client import SalesforceClient
 from ingestion.salesforce.objects import OBJECTS
 from ingestion.salesforce.sync import sync_salesforce
 from ingestion.simulator.salesforce_server import SalesforceServer
-
-# The demo's own server accepts this; it guards nothing and is never a real credential.
-DEMO_TOKEN = "funnelhouse-demo"
+from ingestion.simulator.server.httpd import DEMO_TOKEN
 
 
 def _sync(

@@ -59,6 +59,10 @@ class AppServer(ThreadingHTTPServer):
         """A client that timed out and hung up is expected in fault tests, not an error."""
 
 
+# The token the demo's simulated APIs accept; it guards nothing and is never a credential.
+DEMO_TOKEN = "funnelhouse-demo"
+
+
 class LoopbackServer:
     """An app served on 127.0.0.1 from a background thread, used as a context manager;
     the base of every simulated CRM API. ``port`` 0 lets the OS pick a free port."""
