@@ -45,6 +45,9 @@ class Settings:
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp
     demo_seed: int = 42
     demo_deals: int = 5000
+    # Forecasts: Monte Carlo draws per forecast, and their seed (same seed, same ranges).
+    forecast_simulations: int = 1000
+    forecast_seed: int = 42
     # HubSpot's API root; unset, the demo serves the simulated world over HTTP locally.
     # The token always comes from HUBSPOT_ACCESS_TOKEN, never from settings.
     hubspot_base_url: str | None = None
@@ -55,6 +58,25 @@ class Settings:
     pipedrive_base_url: str | None = None
     # CSV exports to land: a folder of YAML mappings, or one mapping (none by default).
     csv_mappings: Path | None = None
+    # Ad spend: Google Ads' and Meta's API roots, or "demo" for the simulated accounts;
+    # unset, the demo's when HubSpot is the demo too, else not synced. Tokens come from
+    # GOOGLE_ADS_ACCESS_TOKEN + GOOGLE_ADS_DEVELOPER_TOKEN and META_ACCESS_TOKEN.
+    google_ads_base_url: str | None = None
+    meta_base_url: str | None = None
+    # Days re-read before the last day synced: platforms restate their latest days.
+    ad_spend_window_days: int = 3
+    # Website event exports (Segment-style JSONL, or CSV): a folder or one file; unset, the
+    # demo world's simulated export when HubSpot is the demo too, else none.
+    web_events: Path | None = None
+    # When the daily schedule runs the main job (cron, in this IANA time zone).
+    schedule_cron: str = "0 5 * * *"
+    schedule_timezone: str = "UTC"
+    # The copy of the marts that BI tools and the HTML report read (never the warehouse the
+    # pipeline writes): default <home>/serving.
+    serving_dir: Path | None = None
+    # Columns tagged `meta: {personal: true}` in the marts' YAML (contact names, emails,
+    # phone numbers) are left out of the serving copy unless this is true.
+    serving_include_personal_data: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.fiscal_year_start_month <= 12:
@@ -69,13 +91,21 @@ class Settings:
             )
         if self.demo_deals < 1:
             raise SettingsError(f"demo_deals is {self.demo_deals}: use 1 or more")
-        try:
-            zoneinfo.ZoneInfo(self.reporting_timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        if self.ad_spend_window_days < 1:
             raise SettingsError(
-                f"reporting_timezone {self.reporting_timezone!r} is not an IANA time zone "
-                "(for example UTC or Europe/Berlin)"
-            ) from exc
+                f"ad_spend_window_days is {self.ad_spend_window_days}: use 1 or more"
+            )
+        if self.forecast_simulations < 1:
+            raise SettingsError(
+                f"forecast_simulations is {self.forecast_simulations}: use 1 or more"
+            )
+        for name in ("reporting_timezone", "schedule_timezone"):
+            _check_timezone(name, getattr(self, name))
+        if len(self.schedule_cron.split()) != 5:
+            raise SettingsError(
+                f"schedule_cron {self.schedule_cron!r} is not a cron expression with five "
+                "fields (for example '0 5 * * *', every day at 05:00)"
+            )
 
     @property
     def warehouse_path(self) -> Path:
@@ -84,6 +114,34 @@ class Settings:
     @property
     def temp_directory(self) -> Path:
         return self.duckdb_temp_directory or self.home / "tmp"
+
+    @property
+    def serving_root(self) -> Path:
+        return self.serving_dir or self.home / "serving"
+
+    @property
+    def serving_path(self) -> Path:
+        """The serving DuckDB file BI tools open read-only."""
+        return self.serving_root / "funnelhouse.duckdb"
+
+    @property
+    def serving_parquet_dir(self) -> Path:
+        """One Parquet file per mart under ``current/`` (a link to the latest version)."""
+        return self.serving_root / "parquet"
+
+    @property
+    def report_path(self) -> Path:
+        return self.home / "report" / "index.html"
+
+    @property
+    def docs_path(self) -> Path:
+        """dbt docs (lineage), one static page."""
+        return self.home / "docs" / "index.html"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        """Great Expectations' Data Docs (index.html) and the validation results they show."""
+        return self.home / "data_docs"
 
     @property
     def worlds_dir(self) -> Path:
@@ -95,6 +153,11 @@ class Settings:
 
     def demo_world_dir(self) -> Path:
         return self.worlds_dir / f"seed{self.demo_seed}-deals{self.demo_deals}"
+
+    def marketing_target(self, configured: str | None) -> str | None:
+        """Where a marketing source comes from: as configured, else ``demo`` when HubSpot
+        is the demo too (a real CRM's warehouse never gets simulated spend or events)."""
+        return configured or (None if self.hubspot_base_url else "demo")
 
     def dbt_vars(self, as_of: date) -> dict[str, Any]:
         """The --vars of every dbt invocation: the connection (dbt_project/profiles.yml
@@ -108,11 +171,29 @@ class Settings:
             "reporting_timezone": self.reporting_timezone,
             "reporting_currency": self.reporting_currency,
             "fiscal_year_start_month": self.fiscal_year_start_month,
+            "forecast_simulations": self.forecast_simulations,
+            "forecast_seed": self.forecast_seed,
         }
+
+
+def _check_timezone(name: str, value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(
+            f"{name} {value!r} is not an IANA time zone (for example UTC or Europe/Berlin)"
+        ) from exc
 
 
 def _path(raw: str) -> Path:
     return Path(raw).expanduser()
+
+
+def _flag(raw: str) -> bool:
+    words = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+    if raw.strip().lower() not in words:
+        raise ValueError("use true or false")
+    return words[raw.strip().lower()]
 
 
 # How each setting is read from its environment variable; the rest are plain strings.
@@ -121,11 +202,17 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "warehouse": _path,
     "duckdb_temp_directory": _path,
     "csv_mappings": _path,
+    "web_events": _path,
+    "serving_dir": _path,
+    "serving_include_personal_data": _flag,
     "as_of": date.fromisoformat,
     "fiscal_year_start_month": int,
     "duckdb_threads": int,
     "demo_seed": int,
     "demo_deals": int,
+    "ad_spend_window_days": int,
+    "forecast_simulations": int,
+    "forecast_seed": int,
 }
 
 

@@ -8,6 +8,7 @@ becomes a :class:`WarehouseLockedError` that names the holder.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,3 +99,21 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("rollback")
         raise
     con.execute("commit")
+
+
+def rewrite_warehouse(settings: Settings) -> None:
+    """Copy the warehouse into a fresh file and swap it in, so rows deleted from it (a
+    forgotten person) leave no bytes behind in free blocks. The old file stays in place
+    until the copy is complete."""
+    path = settings.warehouse_path
+    fresh = path.with_name(f"{path.stem}.rewrite{path.suffix}")
+    fresh.unlink(missing_ok=True)
+    with connect(settings) as con:
+        con.execute(f"attach '{fresh}' as fresh")
+        con.execute(f"copy from database {_database_name(con)} to fresh")
+        con.execute("detach fresh")
+    os.replace(fresh, path)
+
+
+def _database_name(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("select current_database()").fetchone()[0]

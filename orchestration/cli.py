@@ -1,4 +1,4 @@
-"""The `funnelhouse` command: run the main job, open the UI, generate a simulated world.
+"""The `funnelhouse` command: run the main job, open the UI, rebuild the report, generate a world.
 
 Bad input ends with a one-line explanation and a non-zero exit, never a traceback.
 """
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from ingestion.demo import ensure_demo_world, resolve_as_of
+from ingestion.privacy import forget_person, tables_mentioning
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from ingestion.simulator import WorldConfig, generate_world
-from ingestion.warehouse import WarehouseError, connect
+from ingestion.warehouse import WarehouseError, connect, rewrite_warehouse
 from orchestration.dbt_manifest import parse_project
 
 LOGGER = logging.getLogger("funnelhouse")
@@ -58,6 +59,22 @@ def _parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="open the Dagster UI on this project")
     ui.add_argument("--port", type=int, default=UI_PORT)
     ui.add_argument("--home", type=Path)
+
+    report = commands.add_parser(
+        "report", help="rebuild the HTML report from the serving copy of the last run"
+    )
+    report.add_argument("--home", type=Path)
+    report.add_argument("--out", type=Path, help="HTML file (default <home>/report/index.html)")
+
+    forget = commands.add_parser(
+        "forget", help="remove a person from every table (raw, quarantine, history, marts)"
+    )
+    person = forget.add_mutually_exclusive_group(required=True)
+    person.add_argument("--email", help="the person's email address")
+    person.add_argument("--contact-id", help="the person's contact, lead or person id in a CRM")
+    forget.add_argument("--home", type=Path)
+    forget.add_argument("--warehouse", type=Path)
+    forget.add_argument("--as-of", type=date.fromisoformat, help="logical date of the rebuild")
 
     generate = commands.add_parser("generate", help="write a simulated CRM world to a folder")
     generate.add_argument("--deals", type=_positive_int, default=5000)
@@ -149,6 +166,50 @@ def _ui(args: argparse.Namespace) -> int:
     os.execv(command[0], command)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from orchestration.report import build_report
+
+    report = build_report(load_settings(home=args.home), args.out)
+    print(
+        f"report written to {report.path}: {report.charts} charts from serving version "
+        f"{report.version}"
+        + (f"; waiting for their marts: {', '.join(report.waiting)}" if report.waiting else "")
+    )
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    settings = load_settings(home=args.home, warehouse=args.warehouse, as_of=args.as_of)
+    with connect(settings) as con:
+        report = forget_person(con, email=args.email, person_id=args.contact_id)
+    for line in report.lines():
+        print(f"forget: {line}")
+    if not report.found and not report.removed:
+        print("forget: no record holds that person; nothing changed")
+        return 0
+    from orchestration.jobs import TRANSFORM_JOB_NAME
+    from orchestration.run_main import execute_main_job
+
+    use_dagster_home(settings)
+    parse_project()
+    LOGGER.info("forget: rebuilding everything downstream of the raw tables")
+    outcome = execute_main_job(settings, resolve_as_of(settings), job_name=TRANSFORM_JOB_NAME)
+    if not outcome.success:
+        print("forget: the rebuild FAILED; rerun `funnelhouse forget` with the same person:")
+        print("\n".join(f"  {failure}" for failure in outcome.failures))
+        return 1
+    LOGGER.info("forget: rewriting the warehouse file so no deleted row's bytes remain")
+    rewrite_warehouse(settings)
+    if args.email:
+        with connect(settings, read_only=True) as con:
+            left = tables_mentioning(con, args.email)
+        if left:
+            print(f"forget: the address is still in {', '.join(left)}")
+            return 1
+        print("forget: verified: no table or view of the warehouse holds the address")
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     manifest = generate_world(
         WorldConfig(seed=args.seed, n_deals=args.deals), args.out, lambda m: LOGGER.info(m)
@@ -161,6 +222,8 @@ def _generate(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "ui": _ui,
+    "report": _report,
+    "forget": _forget,
     "generate": _generate,
 }
 

@@ -4,24 +4,40 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ingestion.settings import load_settings
+from orchestration.alerts import alert_on_run_failure
 from orchestration.assets.crm_apis import pipedrive_raw, salesforce_raw
 from orchestration.assets.csv_exports import csv_exports_raw
 from orchestration.assets.dbt import funnelhouse_dbt
+from orchestration.assets.dbt_docs import build_dbt_docs
 from orchestration.assets.fx import fx_rates_raw
 from orchestration.assets.hubspot import hubspot_raw
-from orchestration.jobs import daily_main, main_job
+from orchestration.assets.marketing import ad_spend_raw, web_events_raw
+from orchestration.assets.quality_checks import QUALITY_CHECKS
+from orchestration.assets.report import html_report
+from orchestration.assets.serving import build_serving_copy, mart_keys
+from orchestration.jobs import csv_exports_job, daily_main_schedule, main_job, transform_job
 from orchestration.resources import SettingsResource, dbt_resource
+from orchestration.sensors import new_csv_exports
+
+# Everything that writes the warehouse; the serving copy and the docs follow its marts.
+WAREHOUSE_ASSETS = [
+    hubspot_raw,
+    salesforce_raw,
+    pipedrive_raw,
+    fx_rates_raw,
+    csv_exports_raw,
+    ad_spend_raw,
+    web_events_raw,
+    funnelhouse_dbt,
+]
+MARTS = mart_keys(WAREHOUSE_ASSETS)
 
 defs = dg.Definitions(
-    assets=[
-        hubspot_raw,
-        salesforce_raw,
-        pipedrive_raw,
-        fx_rates_raw,
-        csv_exports_raw,
-        funnelhouse_dbt,
-    ],
-    jobs=[main_job],
-    schedules=[daily_main],
+    assets=[*WAREHOUSE_ASSETS, build_serving_copy(MARTS), html_report, build_dbt_docs(MARTS)],
+    asset_checks=QUALITY_CHECKS,
+    jobs=[main_job, transform_job, csv_exports_job],
+    schedules=[daily_main_schedule(load_settings())],
+    sensors=[new_csv_exports, alert_on_run_failure],
     resources={"settings": SettingsResource(), "dbt": dbt_resource()},
 )

@@ -1,8 +1,13 @@
-"""The main job and its daily schedule (off by default: a team turns it on when ready)."""
+"""The main job, its daily schedule (off by default: a team turns it on when ready), and
+the job that lands newly dropped CSV exports."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import dagster as dg
+from dagster._utils.schedules import is_valid_cron_string
+
+from ingestion.settings import Settings, SettingsError
+from orchestration.assets.csv_exports import csv_exports_raw
 
 MAIN_JOB_NAME = "main"
 
@@ -12,22 +17,57 @@ main_job = dg.define_asset_job(
     description="Ingest every source, build and test the dbt project, run every check.",
 )
 
+TRANSFORM_JOB_NAME = "transform"
+
+transform_job = dg.define_asset_job(
+    TRANSFORM_JOB_NAME,
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"),
+    description="Rebuild and test everything from the raw tables as they are, reading no source.",
+)
+
+csv_exports_job = dg.define_asset_job(
+    "csv_exports",
+    selection=dg.AssetSelection.assets(csv_exports_raw).downstream(),
+    description="Land new CSV exports, then rebuild and test what reads them.",
+)
+
 
 def as_of_run_config(as_of: str) -> dict:
     """Run config that sets the run's logical date."""
     return {"resources": {"settings": {"config": {"as_of": as_of}}}}
 
 
-@dg.schedule(
-    job=main_job,
-    cron_schedule="0 5 * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-)
-def daily_main(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """Every morning, rebuild with yesterday (the last complete day) as the as-of date."""
-    tick = context.scheduled_execution_time
-    if tick is None:
-        raise dg.DagsterInvariantViolationError("daily_main runs only on schedule ticks")
-    as_of = (tick.date() - timedelta(days=1)).isoformat()
-    return dg.RunRequest(run_key=as_of, run_config=as_of_run_config(as_of), tags={"as_of": as_of})
+def last_complete_day(moment: datetime) -> date:
+    """The logical date of a run started at ``moment``: yesterday, the last whole day."""
+    return moment.date() - timedelta(days=1)
+
+
+def daily_main_schedule(settings: Settings) -> dg.ScheduleDefinition:
+    """The main job every day at ``schedule_cron`` in ``schedule_timezone``.
+
+    A schedule's cron is part of the definitions, so it is read when they load.
+    """
+    if not is_valid_cron_string(settings.schedule_cron):
+        raise SettingsError(
+            f"schedule_cron {settings.schedule_cron!r} is not a valid cron expression "
+            "(for example '0 5 * * *', every day at 05:00)"
+        )
+
+    @dg.schedule(
+        name="daily_main",
+        job=main_job,
+        cron_schedule=settings.schedule_cron,
+        execution_timezone=settings.schedule_timezone,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+    )
+    def daily_main(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        """Rebuild with the last complete day as the as-of date."""
+        tick = context.scheduled_execution_time
+        if tick is None:
+            raise dg.DagsterInvariantViolationError("daily_main runs only on schedule ticks")
+        as_of = last_complete_day(tick).isoformat()
+        return dg.RunRequest(
+            run_key=as_of, run_config=as_of_run_config(as_of), tags={"as_of": as_of}
+        )
+
+    return daily_main

@@ -21,13 +21,25 @@ PHASES = {
     "csv_exports_raw": "load (raw_csv)",
     "salesforce_raw": "load (raw_salesforce)",
     "pipedrive_raw": "load (raw_pipedrive)",
+    "ad_spend_raw": "load (raw_google_ads, raw_meta_ads)",
+    "raw_web_events__events": "load (raw_web_events)",
+    "raw_deal_expectations": "check (raw deals, Great Expectations)",
     "funnelhouse_dbt": "transform + test (dbt)",
+    "mart_expectations": "check (marts, Great Expectations)",
+    "serving__serving_copy": "publish (serving copy)",
+    "serving__html_report": "report (HTML)",
+    "serving__dbt_docs": "docs (dbt lineage)",
 }
 
 
 # Check metadata that explains a failure, and what is bookkeeping.
 DETAIL_LABELS = {"dagster_dbt/failed_row_count": "failing rows"}
-DETAIL_NOISE = {"Execution Duration", "unique_id", "invocation_id", "status"}
+DETAIL_NOISE = {"Execution Duration", "unique_id", "invocation_id", "status", "seconds"}
+
+
+def _is_noise(key: str) -> bool:
+    # A GX suite's per-rule results: the UI lists them, the summary names the failed ones.
+    return key in DETAIL_NOISE or key.startswith(("ERROR ", "WARN "))
 
 
 @dataclass(frozen=True)
@@ -52,13 +64,15 @@ def run_log_path(settings: Settings) -> Path:
     return settings.home / "logs" / "last_run.log"
 
 
-def _root_cause(error: SerializableErrorInfo | None) -> str:
-    """The innermost error's message: what went wrong, not Dagster's wrapper around it."""
+def root_cause(error: SerializableErrorInfo | None) -> str:
+    """What went wrong, not Dagster's wrapper around it: the message of the first error
+    in the chain raised by Funnelhouse or a library (it names the record or setting)."""
     if error is None:
         return "unknown error (see the run in the Dagster UI)"
-    while error.cause is not None:
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
         error = error.cause
-    return error.message.strip()
+    raised_as, _, message = error.message.strip().partition(": ")
+    return message if raised_as.endswith(error.cls_name) else error.message.strip()
 
 
 def run_config_for(settings: Settings, as_of: date) -> dict:
@@ -78,11 +92,16 @@ def run_config_for(settings: Settings, as_of: date) -> dict:
 
 
 def execute_main_job(
-    settings: Settings, as_of: date, instance: dg.DagsterInstance | None = None
+    settings: Settings,
+    as_of: date,
+    instance: dg.DagsterInstance | None = None,
+    job_name: str = MAIN_JOB_NAME,
 ) -> JobOutcome:
+    """Run the main job (or another of the project's jobs) in-process and collect its steps,
+    checks and failures."""
     from orchestration.definitions import defs
 
-    job = defs.resolve_job_def(MAIN_JOB_NAME)
+    job = defs.resolve_job_def(job_name)
     instance = instance or dg.DagsterInstance.get()
     # dbt's own console output goes to a log file; the terminal gets progress lines.
     log_path = run_log_path(settings)
@@ -104,7 +123,7 @@ def execute_main_job(
             outcome.step_seconds[phase] = entry.timestamp - starts.get(event.step_key, 0.0)
         if event.event_type_value == "STEP_FAILURE":
             outcome.failures.append(
-                f"{event.step_key}: {_root_cause(event.step_failure_data.error)}"
+                f"{event.step_key}: {root_cause(event.step_failure_data.error)}"
             )
     outcome.checks = [
         CheckOutcome(
@@ -115,7 +134,7 @@ def execute_main_job(
             ", ".join(
                 f"{DETAIL_LABELS.get(k, k)}: {v.value}"
                 for k, v in evaluation.metadata.items()
-                if k not in DETAIL_NOISE
+                if not _is_noise(k)
             ),
         )
         for evaluation in result.get_asset_check_evaluations()
@@ -133,6 +152,18 @@ def mart_row_counts(settings: Settings) -> dict[str, int]:
         return {
             name: con.execute(f"select count(*) from {name}").fetchone()[0] for (name,) in tables
         }
+
+
+def published_outputs(settings: Settings, outcome: JobOutcome) -> list[str]:
+    """Where people and BI tools read the run's results (those that exist)."""
+    outputs = {
+        "Report": settings.report_path,
+        "Serving copy (BI tools, read-only)": settings.serving_path,
+        "Parquet (a file per mart)": settings.serving_parquet_dir / "current",
+        "dbt docs (lineage)": settings.docs_path,
+    }
+    kept = "" if outcome.success else " (the last published version)"
+    return [f"{label}: {path}{kept}" for label, path in outputs.items() if path.exists()]
 
 
 def summarize(
@@ -154,6 +185,7 @@ def summarize(
     lines += [f"  {c.severity:<5} {c.asset} {c.name} ({c.detail})" for c in failed]
     lines += [f"Failed: {failure}" for failure in outcome.failures]
     lines.append(f"Warehouse: {settings.warehouse_path}")
+    lines += published_outputs(settings, outcome)
     lines.append(f"dbt's log: {run_log_path(settings)}")
     lines.append(
         "Open the UI: funnelhouse ui (then http://127.0.0.1:3000; "

@@ -5,7 +5,12 @@ its columns to canonical deal, lead or stage-history fields; :func:`land_csv_exp
 lands them in ``raw_csv`` through the same versioned raw loader as every other source.
 """
 
-from ingestion.csv_exports.landing import ensure_raw_tables, land_csv_export, land_csv_exports
+from ingestion.csv_exports.landing import (
+    ensure_raw_tables,
+    land_csv_export,
+    land_csv_exports,
+    mapping_files,
+)
 from ingestion.csv_exports.mapping import CsvExportError, ExportMapping, load_mapping
 from ingestion.csv_exports.objects import KINDS
 from ingestion.csv_exports.reads import ExportStats
@@ -22,4 +27,5 @@ __all__ = [
     "land_csv_export",
     "land_csv_exports",
     "load_mapping",
+    "mapping_files",
 ]

@@ -165,7 +165,8 @@ def land_csv_export(
     return stats
 
 
-def _mapping_files(mappings: Path | str | Sequence[Path | str]) -> list[Path]:
+def mapping_files(mappings: Path | str | Sequence[Path | str]) -> list[Path]:
+    """The mapping files named: a list of them, one file, or every *.yml in a folder."""
     if not isinstance(mappings, Path | str):
         return [Path(path) for path in mappings]
     path = Path(mappings)
@@ -192,7 +193,7 @@ def land_csv_exports(
     export of the same instance knows not to derive history of its own.
     """
     exports = sorted(
-        (load_mapping(path) for path in _mapping_files(mappings)),
+        (load_mapping(path) for path in mapping_files(mappings)),
         key=lambda mapping: mapping.kind is not STAGE_HISTORY,
     )
     owners: dict[tuple[str, str], ExportMapping] = {}

@@ -4,7 +4,7 @@ A CRM without an API leaves a folder of exports whose column names, date formats
 stage labels are its own. The mapping is where that knowledge lives, so the loader stays
 generic and a new CRM needs a YAML file, not code::
 
-    kind: deals                     # deals | leads | stage_history
+    kind: deals                     # deals | leads | stage_history | activities
     instance: acme_crm              # becomes _source_instance
     files: exports/deals_*.csv      # a glob, relative to this file
     columns:                        # canonical field: the file's column
@@ -41,7 +41,7 @@ from typing import Any, NoReturn
 import duckdb
 import yaml
 
-from ingestion.csv_exports.objects import DEALS, KINDS, ExportKind
+from ingestion.csv_exports.objects import ACTIVITIES, DEALS, KINDS, ExportKind
 
 _KEYS = (
     "kind",
@@ -201,6 +201,8 @@ def _parse(path: Path, raw: dict[str, Any]) -> ExportMapping:
         raise ValueError(f"columns must map the key field(s) {', '.join(missing_key)}")
     if kind is DEALS and not {"stage", "status"} & {*columns, *constants, *defaults}:
         raise ValueError("a deals mapping needs a stage or a status (a column or a constant)")
+    if kind is ACTIVITIES and "type" not in {*columns, *constants, *defaults}:
+        raise ValueError("an activities mapping needs a type (a column or a constant)")
     if set(columns) & set(constants):
         raise ValueError(
             f"{', '.join(sorted(set(columns) & set(constants)))} is both a column and a constant"

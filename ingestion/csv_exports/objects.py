@@ -1,8 +1,8 @@
 """The canonical exports a CSV source lands in ``raw_csv``: their fields, keys and record rules.
 
-A CRM without an API still exports deals, leads and sometimes stage history; whatever
-the file calls its columns, the mapping renames them to these fields, so every CSV
-instance lands in the same three tables and dbt reads one shape.
+A CRM without an API still exports deals, leads and sometimes stage history and
+activities; whatever the file calls its columns, the mapping renames them to these
+fields, so every CSV instance lands in the same four tables and dbt reads one shape.
 
 The rules are the shared ones from :mod:`ingestion.raw.objects`, with the row's file and
 line put in front of each reason: a reader of ``quarantine.csv__deals`` must be able to
@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from ingestion.raw.objects import (
     ObjectKind,
+    PersonalData,
     RawObject,
     Rule,
     decimal_string,
@@ -37,6 +38,7 @@ class ExportKind:
     dates: tuple[str, ...]
     numbers: tuple[str, ...] = ()
     object_kind: ObjectKind = ObjectKind.ENTITY
+    personal: PersonalData | None = None
 
 
 DEALS = ExportKind(
@@ -61,12 +63,15 @@ DEALS = ExportKind(
     ),
     dates=("created_at", "closed_at", "won_at", "lost_at", "expected_close_date"),
     numbers=("amount",),
+    personal=PersonalData(references=("contact_id", "lead_id")),
 )
 LEADS = ExportKind(
     "leads",
     key=("lead_id",),
     fields=("lead_id", "created_at", "source", "owner"),
     dates=("created_at",),
+    # An `email` extra column, where the export has one, is the lead's address.
+    personal=PersonalData(person_id="lead_id", email="email"),
 )
 # A stage change never changes once it happened, so each is kept once however often it is read.
 STAGE_HISTORY = ExportKind(
@@ -76,7 +81,31 @@ STAGE_HISTORY = ExportKind(
     dates=("changed_at",),
     object_kind=ObjectKind.EVENT,
 )
-KINDS: dict[str, ExportKind] = {kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY)}
+# Calls, emails, meetings, notes, tasks: ``occurred_at`` is when it happened (or is due),
+# ``completed_at`` when it was marked done; ``done`` a yes/no flag, where the export has one.
+ACTIVITIES = ExportKind(
+    "activities",
+    key=("activity_id",),
+    fields=(
+        "activity_id",
+        "type",
+        "subject",
+        "status",
+        "done",
+        "occurred_at",
+        "completed_at",
+        "duration_minutes",
+        "deal_id",
+        "contact_id",
+        "owner",
+    ),
+    dates=("occurred_at", "completed_at"),
+    numbers=("duration_minutes",),
+    personal=PersonalData(references=("contact_id",)),
+)
+KINDS: dict[str, ExportKind] = {
+    kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY, ACTIVITIES)
+}
 
 
 def sql_literal(value: str) -> str:
@@ -110,7 +139,12 @@ def raw_object(
     if located:
         rules = [replace(r, reason=f"{LOCATION_COLUMN} || ': ' || {r.reason}") for r in rules]
     return RawObject(
-        SOURCE_SYSTEM, kind.name, key=kind.key, kind=kind.object_kind, rules=tuple(rules)
+        SOURCE_SYSTEM,
+        kind.name,
+        key=kind.key,
+        kind=kind.object_kind,
+        rules=tuple(rules),
+        personal=kind.personal,
     )
 
 

@@ -14,19 +14,15 @@ Neither query ever pages, so the cap never applies however many records changed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 from ingestion.hubspot.client import HubSpotClient
-from ingestion.hubspot.records import CrmObject
+from ingestion.hubspot.records import CrmObject, iso_ms
 
 LIST_LIMIT = 100
 HISTORY_LIMIT = 50  # HubSpot returns at most 50 records a page with propertiesWithHistory
 SEARCH_LIMIT = 200
+BATCH_LIMIT = 100
 ASSOCIATIONS_LIMIT = 1000
-
-
-def iso_ms(value: str) -> int:
-    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
 def modified(obj: CrmObject, record: dict) -> str:
@@ -52,9 +48,16 @@ def custom_properties(client: HubSpotClient, obj: CrmObject) -> list[str]:
 
 
 def list_pages(
-    client: HubSpotClient, obj: CrmObject, properties: list[str], *, archived: bool, history: bool
+    client: HubSpotClient,
+    obj: CrmObject,
+    properties: list[str],
+    *,
+    archived: bool,
+    history: bool,
+    associations: tuple[str, ...] = (),
 ) -> Iterator[list[dict]]:
-    """Every live (or every archived) record, in pages, with property history if asked."""
+    """Every live (or every archived) record, in pages, with property history and the ids
+    of associated records (``associations``: object types) if asked."""
     params = {
         "limit": HISTORY_LIMIT if history else LIST_LIMIT,
         "archived": "true" if archived else "false",
@@ -62,6 +65,8 @@ def list_pages(
     }
     if history:
         params["propertiesWithHistory"] = ",".join(obj.history)
+    if associations:
+        params["associations"] = ",".join(associations)
     yield from client.pages(f"/crm/v3/objects/{obj.name}", params)
 
 
@@ -140,11 +145,21 @@ def _search(
 
 def history_records(client: HubSpotClient, obj: CrmObject, ids: list[str]) -> list[dict]:
     """Property history of up to 50 records (batch read); archived ones are read as such."""
-    body = {
-        "inputs": [{"id": i} for i in ids],
-        "properties": [obj.modified],
-        "propertiesWithHistory": list(obj.history),
-    }
+    return batch_records(client, obj, ids, [obj.modified], history=obj.history)
+
+
+def batch_records(
+    client: HubSpotClient,
+    obj: CrmObject,
+    ids: list[str],
+    properties: list[str],
+    *,
+    history: tuple[str, ...] = (),
+) -> list[dict]:
+    """Up to 100 records by id (50 with history); archived ones are read as such."""
+    body: dict = {"inputs": [{"id": i} for i in ids], "properties": properties}
+    if history:
+        body["propertiesWithHistory"] = list(history)
     path = f"/crm/v3/objects/{obj.name}/batch/read"
     results = client.post(path, body).get("results") or []
     missing = sorted(set(ids) - {str(r["id"]) for r in results})
@@ -154,10 +169,12 @@ def history_records(client: HubSpotClient, obj: CrmObject, ids: list[str]) -> li
     return results
 
 
-def association_results(client: HubSpotClient, to: str, deal_ids: list[str]) -> list[dict]:
-    """v4 batch association read for up to 1,000 deals (deals without any are left out)."""
-    body = {"inputs": [{"id": i} for i in deal_ids]}
-    return client.post(f"/crm/v4/associations/deals/{to}/batch/read", body).get("results") or []
+def association_results(client: HubSpotClient, source: str, to: str, ids: list[str]) -> list[dict]:
+    """v4 batch association read for up to 1,000 records of object type ``source``
+    (records without any association are left out)."""
+    body = {"inputs": [{"id": i} for i in ids]}
+    path = f"/crm/v4/associations/{source}/{to}/batch/read"
+    return client.post(path, body).get("results") or []
 
 
 def owner_pages(client: HubSpotClient, *, archived: bool) -> Iterator[list[dict]]:

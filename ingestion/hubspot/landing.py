@@ -2,8 +2,8 @@
 
 The demo serves the simulated world through the same HTTP API shapes as HubSpot, on a
 loopback port, and syncs it with the real connector, so every run exercises the
-extraction code a production sync uses. Engagements are not read over the API yet: the
-demo lands them from the world's files, a real sync leaves their table empty.
+extraction code a production sync uses, engagements included. (Landing a world's files
+without the API is :func:`ingestion.hubspot.files.land_hubspot_files`.)
 """
 
 from __future__ import annotations
@@ -15,12 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.hubspot.client import HubSpotClient
-from ingestion.hubspot.objects import ENGAGEMENTS
 from ingestion.hubspot.sync import ObjectStats, sync_hubspot
-from ingestion.raw.parquet_folder import land_parquet_folders
-from ingestion.raw.snapshot import LoadStats, ensure_raw_table
-from ingestion.simulator import load_manifest
-from ingestion.simulator.schema import HUBSPOT_ENGAGEMENTS
 from ingestion.simulator.server import HubSpotServer
 from ingestion.simulator.server.httpd import DEMO_TOKEN
 
@@ -59,14 +54,9 @@ def land_hubspot_api(
 ) -> dict[str, ObjectStats]:
     """Sync a real HubSpot portal (token from HUBSPOT_ACCESS_TOKEN)."""
     client = HubSpotClient(base_url)
-    stats = _sync(
+    return _sync(
         con, client, load_id=load_id, loaded_at=loaded_at, work_dir=work_dir, progress=progress
     )
-    ensure_raw_table(con, ENGAGEMENTS, [(f.name, "VARCHAR") for f in HUBSPOT_ENGAGEMENTS])
-    stats[ENGAGEMENTS.name] = _engagements_stats(
-        "not synced", LoadStats(ENGAGEMENTS.name, 0, 0, 0, 0)
-    )
-    return stats
 
 
 def land_hubspot_demo(
@@ -81,7 +71,7 @@ def land_hubspot_demo(
     """Serve the simulated world over HubSpot's API on loopback and sync it."""
     with HubSpotServer(world_dir, token=DEMO_TOKEN) as server:
         client = HubSpotClient(server.base_url, token=DEMO_TOKEN)
-        stats = _sync(
+        return _sync(
             con,
             client,
             load_id=load_id,
@@ -89,29 +79,3 @@ def land_hubspot_demo(
             work_dir=work_dir,
             progress=progress,
         )
-    portal_id = load_manifest(world_dir)["portal_id"]
-    (engagements,) = land_parquet_folders(
-        con,
-        [(ENGAGEMENTS, world_dir / "hubspot" / ENGAGEMENTS.name)],
-        source_instance=portal_id,
-        load_id=load_id,
-        loaded_at=loaded_at,
-        progress=progress,
-    )
-    stats[ENGAGEMENTS.name] = _engagements_stats("files", engagements)
-    return stats
-
-
-def _engagements_stats(mode: str, landed: LoadStats) -> ObjectStats:
-    return ObjectStats(
-        object=ENGAGEMENTS.name,
-        mode=mode,
-        rows_read=landed.rows_read,
-        rows_inserted=landed.rows_inserted,
-        rows_quarantined=landed.rows_quarantined,
-        rows_vanished=landed.rows_vanished,
-        pages=0,
-        requests=0,
-        retries=0,
-        cursor=None,
-    )

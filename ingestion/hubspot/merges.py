@@ -3,7 +3,9 @@
 The raw loader marks records vanished only when a read is complete, and an incremental
 read is not. But HubSpot names exactly the records that vanished by merging: each
 survivor lists them in ``hs_merged_object_ids``. This tombstones just those records and
-the associations that pointed at them, through the raw loader's own :func:`vanish`.
+the associations that pointed at them, through the raw loader's own :func:`vanish`, and
+finds the engagements still pointing at them (a merge moves those to the survivor
+without modifying them, so no search finds them).
 """
 
 from __future__ import annotations
@@ -65,3 +67,32 @@ def vanish_merged(
         load_id=load_id,
         loaded_at=loaded_at,
     )
+
+
+def engagements_linked_to_merged(
+    con: duckdb.DuckDBPyConnection, portal: str
+) -> dict[str, list[str]]:
+    """Live engagements in raw_hubspot.engagements whose deal or contact is a record merged
+    away (named in a current survivor's hs_merged_object_ids), as type -> ids."""
+
+    def merged(obj: RawObject) -> str:
+        return f"""select trim(unnest(string_split(hs_merged_object_ids, ';')))
+            from (select hs_merged_object_ids, _vanished from {obj.table}
+                where _source_instance = $portal
+                qualify row_number() over (partition by id order by _load_sequence desc) = 1)
+            where not _vanished and hs_merged_object_ids is not null"""
+
+    rows = con.execute(
+        f"""select type, id from {objects.ENGAGEMENTS.table}
+        where _source_instance = $portal
+        qualify row_number() over (partition by id order by _load_sequence desc) = 1
+            and not _vanished
+            and (deal_id in ({merged(objects.DEALS)})
+                or contact_id in ({merged(objects.CONTACTS)}))
+        order by type, id""",
+        {"portal": portal},
+    ).fetchall()
+    found: dict[str, list[str]] = {}
+    for kind, record_id in rows:
+        found.setdefault(kind, []).append(record_id)
+    return found

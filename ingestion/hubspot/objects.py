@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ingestion.raw.objects import (
     ObjectKind,
+    PersonalData,
     RawObject,
     Rule,
     decimal_string,
@@ -16,11 +17,20 @@ SOURCE_SYSTEM = "hubspot"
 
 
 def _entity(
-    name: str, *rules: Rule, key: tuple[str, ...] = ("id",), updated: str | None = None
+    name: str,
+    *rules: Rule,
+    key: tuple[str, ...] = ("id",),
+    updated: str | None = None,
+    personal: PersonalData | None = None,
 ) -> RawObject:
     key_rules = tuple(required(column) for column in key)
     return RawObject(
-        SOURCE_SYSTEM, name, key=key, rules=(*key_rules, *rules), updated_column=updated
+        SOURCE_SYSTEM,
+        name,
+        key=key,
+        rules=(*key_rules, *rules),
+        updated_column=updated,
+        personal=personal,
     )
 
 
@@ -50,13 +60,22 @@ CONTACTS = _entity(
     "contacts",
     timestamp_string("createdate", nullable=False),
     updated="lastmodifieddate",
+    personal=PersonalData(person_id="id", email="email", merged_ids="hs_merged_object_ids"),
 )
 COMPANIES = _entity("companies", updated="hs_lastmodifieddate")
 OWNERS = _entity("owners", updated="updated_at")
 PIPELINE_STAGES = _entity("pipeline_stages", key=("pipeline_id", "stage_id"))
-DEAL_CONTACTS = _entity("deal_contacts", key=("deal_id", "contact_id"))
+DEAL_CONTACTS = _entity(
+    "deal_contacts",
+    key=("deal_id", "contact_id"),
+    personal=PersonalData(references=("contact_id",)),
+)
 DEAL_COMPANIES = _entity("deal_companies", key=("deal_id", "company_id"))
-ENGAGEMENTS = _entity("engagements", timestamp_string("timestamp", nullable=False))
+ENGAGEMENTS = _entity(
+    "engagements",
+    timestamp_string("timestamp", nullable=False),
+    personal=PersonalData(references=("contact_id",)),
+)
 
 OBJECTS: tuple[RawObject, ...] = (
     DEALS,

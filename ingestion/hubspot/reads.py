@@ -1,8 +1,9 @@
 """What one sync group reads: pages spooled to Parquet, and how each lands.
 
-A group is what lands in one transaction: the reference data (owners, pipelines), or
-one CRM object with what hangs off it (a deal's history and associations). Reading
-charges every request to the raw object it serves, for the sync's statistics.
+A group is what lands in one transaction: the reference data (owners, pipelines), one
+CRM object with what hangs off it (a deal's history and associations), or the
+engagements (calls, emails, meetings, notes, tasks: five API objects, one raw table).
+Reading charges every request to the raw object it serves, for the sync's statistics.
 """
 
 from __future__ import annotations
@@ -18,28 +19,41 @@ import pyarrow as pa
 
 from ingestion.hubspot import extract, objects
 from ingestion.hubspot.client import HubSpotClient
-from ingestion.hubspot.merges import merged_ids
+from ingestion.hubspot.merges import engagements_linked_to_merged, merged_ids
 from ingestion.hubspot.records import (
     ASSOCIATIONS,
     CONTACTS,
     DEALS,
+    ENGAGEMENT_MODIFIED,
+    ENGAGEMENT_READ,
+    ENGAGEMENT_TARGETS,
+    ENGAGEMENT_TYPES,
     CrmObject,
+    EngagementType,
     association_batch,
     crm_batch,
     history_batch,
+    inline_links,
     owners_batch,
     pipeline_stages_batch,
+    v4_links,
 )
 from ingestion.hubspot.spool import Spool
 from ingestion.raw.objects import RawObject
 from ingestion.simulator.schema import (
     HUBSPOT_DEAL_PROPERTY_HISTORY,
+    HUBSPOT_ENGAGEMENTS,
     HUBSPOT_OWNERS,
     HUBSPOT_PIPELINE_STAGES,
 )
 
 T = TypeVar("T")
 _DONE = object()
+# The cursor of an engagement type that had no record at a full read: everything is newer.
+EPOCH = "1970-01-01T00:00:00.000Z"
+_TARGETS = tuple(ENGAGEMENT_TARGETS)
+_GONE = "engagements_archived"
+_IDS = pa.schema([("id", pa.string())])
 
 
 @dataclass
@@ -58,6 +72,9 @@ class Landing:
     obj: RawObject
     complete: bool
     relation: str  # DuckDB SQL over the spooled Parquet
+    # Ids (column ``id``) the source lists as deleted although the read is not complete:
+    # their live rows get tombstones after the read lands.
+    gone: str | None = None
 
 
 @dataclass
@@ -158,7 +175,7 @@ def read_crm(
         pages = extract.list_pages(client, obj, properties, archived=True, history=False)
         for page in reader.counted(obj.name, pages):
             spool.add(obj.name, crm_batch(schema, page))
-    landings = [Landing(obj.raw, full, _latest_copy(spool, obj))]
+    landings = [Landing(obj.raw, full, _latest_copy(spool, obj.name, obj.modified))]
     if obj is CONTACTS and merged:
         # A merged contact's deals are not modified, yet their associations moved to the
         # survivor: re-read the associations of the deals linked to merged-away contacts.
@@ -223,7 +240,9 @@ class _DealParts:
     def flush(self) -> None:
         for chunk in _chunks(self.pending, extract.ASSOCIATIONS_LIMIT):
             for to, raw, column, schema in self.associations:
-                results = self.reader.call(raw.name, extract.association_results, to, chunk)
+                results = self.reader.call(
+                    raw.name, extract.association_results, DEALS.name, to, chunk
+                )
                 self.reader.spool.add(raw.name, association_batch(results, column, schema))
         self.pending = []
 
@@ -237,11 +256,117 @@ def _parquet(spool: Spool, name: str) -> str:
     return "read_parquet('" + str(spool.path(name)).replace("'", "''") + "')"
 
 
-def _latest_copy(spool: Spool, obj: CrmObject) -> str:
+def _latest_copy(
+    spool: Spool, name: str, modified: str, *, then: str = ", archived desc", landed: str = "*"
+) -> str:
     """The spooled records, one copy per id: re-reads and edits made during the sync can
-    return a record twice, and the raw loader would quarantine the older copy."""
+    return a record twice, and the raw loader would quarantine the older copy. ``then``
+    breaks ties of the modified time; ``landed`` is the select list of what lands."""
     return (
-        f"(select * from {_parquet(spool, obj.name)} qualify row_number() over ("
-        f"partition by id order by try_cast({obj.modified} as timestamptz) desc nulls last, "
-        "archived desc) = 1)"
+        f"(select {landed} from {_parquet(spool, name)} qualify row_number() over ("
+        f"partition by id order by try_cast({modified} as timestamptz) desc nulls last"
+        f"{then}) = 1)"
     )
+
+
+def read_engagements(
+    reader: Reader,
+    cursors: dict[str, str] | None,
+    overlap: timedelta,
+    con: duckdb.DuckDBPyConnection,
+    portal: str,
+) -> tuple[list[Landing], dict[str, str]]:
+    """Spool every engagement type into raw_hubspot.engagements' shape; returns the landing
+    and each type's new cursor. ``cursors`` None means a full read of every type.
+
+    A full read lists each type with its deal and contact associations inline. An
+    incremental one searches each type for what changed since its cursor (minus the
+    overlap), batch-reads the found records' associations, lists what is archived now
+    (deleted: tombstoned), and re-reads engagements whose deal or contact was merged
+    away since, as a merge moves them to the survivor without modifying them.
+    """
+    name = objects.ENGAGEMENTS.name
+    reader.spool.open(name, ENGAGEMENT_READ)
+    reader.spool.open(_GONE, _IDS)
+    moved = {} if cursors is None else engagements_linked_to_merged(con, portal)
+    new_cursors = {
+        kind.name: (
+            _list_engagements(reader, kind)
+            if cursors is None
+            else _changed_engagements(
+                reader, kind, cursors[kind.name], overlap, moved.get(kind.type, [])
+            )
+        )
+        for kind in ENGAGEMENT_TYPES
+    }
+    landed = ", ".join(f'"{c}"' for c in HUBSPOT_ENGAGEMENTS.names)
+    relation = _latest_copy(reader.spool, name, ENGAGEMENT_MODIFIED, then="", landed=landed)
+    gone = None if cursors is None else _parquet(reader.spool, _GONE)
+    return [Landing(objects.ENGAGEMENTS, cursors is None, relation, gone)], new_cursors
+
+
+def _list_engagements(reader: Reader, kind: EngagementType) -> str:
+    """Every live engagement of one type, associations inline; returns its cursor: the
+    newest last-modified time search knew before the listing began."""
+    name, obj = objects.ENGAGEMENTS.name, kind.obj
+    with reader.charge(name):
+        cursor = extract.latest_modified(reader.client, obj) or EPOCH
+    properties = [*obj.properties, obj.modified]
+    pages = extract.list_pages(
+        reader.client, obj, properties, archived=False, history=False, associations=_TARGETS
+    )
+    for page in reader.counted(name, pages):
+        reader.spool.add(name, _engagement_rows(kind, page))
+    return cursor
+
+
+def _changed_engagements(
+    reader: Reader, kind: EngagementType, cursor: str, overlap: timedelta, moved: list[str]
+) -> str:
+    """One type's engagements modified since ``cursor`` (less the overlap) and ``moved``
+    ones, with their associations, and the ids archived now; returns the new cursor."""
+    name, obj = objects.ENGAGEMENTS.name, kind.obj
+    properties = [*obj.properties, obj.modified]
+    since = extract.iso_ms(cursor) - int(overlap.total_seconds() * 1000)
+    pages = extract.changed_pages(reader.client, obj, properties, since)
+    for page in reader.counted(name, pages):
+        reader.spool.add(name, _engagement_rows(kind, page, _links(reader, kind, page)))
+        cursor = max([cursor, *(extract.modified(obj, r) for r in page)], key=extract.iso_ms)
+    for chunk in _chunks(moved, extract.BATCH_LIMIT):
+        records = reader.call(name, extract.batch_records, obj, chunk, properties)
+        live = [r for r in records if not r.get("archived")]
+        reader.spool.add(name, _engagement_rows(kind, live, _links(reader, kind, live)))
+    archived = extract.list_pages(
+        reader.client, obj, ["hs_object_id"], archived=True, history=False
+    )
+    for page in reader.counted(name, archived):
+        ids = {"id": [str(r["id"]) for r in page]}
+        reader.spool.add(_GONE, pa.RecordBatch.from_pydict(ids, schema=_IDS))
+    return cursor
+
+
+def _links(
+    reader: Reader, kind: EngagementType, records: list[dict]
+) -> dict[str, dict[str, list[str]]]:
+    """Associated deals and contacts of records read without them (search, batch read)."""
+    ids = [str(r["id"]) for r in records]
+    found: dict[str, dict[str, list[str]]] = {i: {} for i in ids}
+    if not ids:
+        return found
+    for to in _TARGETS:
+        results = reader.call(
+            objects.ENGAGEMENTS.name, extract.association_results, kind.name, to, ids
+        )
+        for record_id, targets in v4_links(results).items():
+            found.setdefault(record_id, {})[to] = targets
+    return found
+
+
+def _engagement_rows(
+    kind: EngagementType,
+    records: list[dict],
+    links: dict[str, dict[str, list[str]]] | None = None,
+) -> pa.RecordBatch:
+    """Records in raw_hubspot.engagements' shape; associations from ``links``, else inline."""
+    rows = [kind.row(r, inline_links(r) if links is None else links[str(r["id"])]) for r in records]
+    return pa.RecordBatch.from_pylist(rows, schema=ENGAGEMENT_READ)

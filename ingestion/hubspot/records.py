@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import pyarrow as pa
 
@@ -22,6 +23,7 @@ from ingestion.simulator.schema import (
     HUBSPOT_DEAL_CONTACTS,
     HUBSPOT_DEAL_PROPERTY_HISTORY,
     HUBSPOT_DEALS,
+    HUBSPOT_ENGAGEMENTS,
     HUBSPOT_OWNERS,
     HUBSPOT_PIPELINE_STAGES,
 )
@@ -38,10 +40,11 @@ class CrmObject:
     schema: pa.Schema
     modified: str  # the last-modified property that search filters and sorts on
     history: tuple[str, ...] = ()  # properties read with propertiesWithHistory
+    api_name: str | None = None  # the API's object type, when not the raw table's name
 
     @property
     def name(self) -> str:
-        return self.raw.name
+        return self.api_name or self.raw.name
 
     @property
     def properties(self) -> list[str]:
@@ -65,6 +68,74 @@ ASSOCIATIONS = (
     ("contacts", objects.DEAL_CONTACTS, "contact_id", HUBSPOT_DEAL_CONTACTS),
     ("companies", objects.DEAL_COMPANIES, "company_id", HUBSPOT_DEAL_COMPANIES),
 )
+ENGAGEMENT_MODIFIED = "hs_lastmodifieddate"
+# What raw_hubspot.engagements keeps per engagement (its deal and contact come from the
+# associations); the last-modified time is read to keep the newest copy, not landed.
+ENGAGEMENT_READ = pa.schema([*HUBSPOT_ENGAGEMENTS, (ENGAGEMENT_MODIFIED, pa.string())])
+ENGAGEMENT_TARGETS = {"deals": "deal_id", "contacts": "contact_id"}
+
+
+@dataclass(frozen=True)
+class EngagementType:
+    """One of HubSpot's engagement objects, and how it maps to raw_hubspot.engagements:
+    ``type`` CALL..TASK, ``status`` from the object's status property, ``duration_ms``
+    from the call's duration or the meeting's start and end."""
+
+    obj: CrmObject
+    type: str
+    status: str | None = None
+    duration: tuple[str, ...] = ()  # the duration (ms), or the start and end times
+
+    @property
+    def name(self) -> str:
+        return self.obj.name
+
+    def row(self, record: dict, links: dict[str, list[str]]) -> dict:
+        props = record.get("properties") or {}
+        return {
+            "id": str(record["id"]),
+            "type": self.type,
+            "timestamp": _text(props.get("hs_timestamp")),
+            "owner_id": _text(props.get("hubspot_owner_id")),
+            **{column: _lowest(links.get(to)) for to, column in ENGAGEMENT_TARGETS.items()},
+            "status": _text(props.get(self.status)) if self.status else None,
+            "duration_ms": self._duration(props),
+            ENGAGEMENT_MODIFIED: props.get(ENGAGEMENT_MODIFIED) or record.get("updatedAt"),
+        }
+
+    def _duration(self, props: dict) -> str | None:
+        if len(self.duration) == 1:
+            return _text(props.get(self.duration[0]))
+        if self.duration:
+            start, end = (props.get(p) for p in self.duration)
+            try:
+                return str(iso_ms(end) - iso_ms(start)) if start and end else None
+            except ValueError:
+                return None  # not a timestamp: no duration, rather than a failed sync
+        return None
+
+
+def _engagement(
+    api_name: str, type_: str, status: str | None = None, duration: tuple[str, ...] = ()
+) -> EngagementType:
+    read = ("hs_timestamp", "hubspot_owner_id", *((status,) if status else ()), *duration)
+    schema = pa.schema([("id", pa.string()), *((p, pa.string()) for p in read)])
+    obj = CrmObject(objects.ENGAGEMENTS, schema, ENGAGEMENT_MODIFIED, api_name=api_name)
+    return EngagementType(obj, type_, status, duration)
+
+
+ENGAGEMENT_TYPES = (
+    _engagement("calls", "CALL", "hs_call_status", ("hs_call_duration",)),
+    _engagement("emails", "EMAIL", "hs_email_status"),
+    _engagement(
+        "meetings",
+        "MEETING",
+        "hs_meeting_outcome",
+        ("hs_meeting_start_time", "hs_meeting_end_time"),
+    ),
+    _engagement("notes", "NOTE"),
+    _engagement("tasks", "TASK", "hs_task_status"),
+)
 
 
 def _text(value: object) -> str | None:
@@ -75,6 +146,37 @@ def _text(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return json.dumps(value)
+
+
+def _lowest(ids: list[str] | None) -> str | None:
+    """One associated record of several (HubSpot allows many): the lowest id, so a re-read
+    picks the same one."""
+    return min(ids, key=lambda i: (len(i), i)) if ids else None
+
+
+def iso_ms(value: str) -> int:
+    """HubSpot's ISO timestamp as epoch milliseconds."""
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def inline_links(record: dict) -> dict[str, list[str]]:
+    """Associated ids of a record listed with ``associations=``, per object type, each id
+    once (HubSpot lists an id once per association label)."""
+    found = (record.get("associations") or {}).items()
+    return {
+        to: list(dict.fromkeys(str(r["id"]) for r in (value.get("results") or [])))
+        for to, value in found
+    }
+
+
+def v4_links(results: list[dict]) -> dict[str, list[str]]:
+    """A v4 batch association read as record id -> associated ids (each once)."""
+    return {
+        str(result["from"]["id"]): list(
+            dict.fromkeys(str(t["toObjectId"]) for t in result.get("to") or [])
+        )
+        for result in results
+    }
 
 
 def crm_batch(schema: pa.Schema, records: list[dict]) -> pa.RecordBatch:

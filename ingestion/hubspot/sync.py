@@ -1,10 +1,10 @@
 """Sync HubSpot into ``raw_hubspot`` over its API: full snapshots or incremental reads.
 
 Objects are read in groups (reference data; deals with their history and associations;
-contacts; companies). Each group is spooled to temporary Parquet page by page, then
-landed through the raw loader in ONE DuckDB transaction together with its cursor, so a
-crash at any point leaves every table and cursor as the last commit left them, and a
-rerun neither loses nor duplicates anything.
+contacts; companies; engagements). Each group is spooled to temporary Parquet page by
+page, then landed through the raw loader in ONE DuckDB transaction together with its
+cursors, so a crash at any point leaves every table and cursor as the last commit left
+them, and a rerun neither loses nor duplicates anything.
 
 A full sync lists every record, live and archived (deleted), and lands complete
 snapshots: what HubSpot no longer lists is marked vanished. Its cursor is the newest
@@ -12,6 +12,10 @@ last-modified time search knew before listing began, so an edit made during the 
 is re-read next time. An incremental sync searches for records modified since the cursor
 minus an overlap (HubSpot's search index lags), reads their history in batches of 50,
 lists archived records to flag deletions, and tombstones records merged away.
+
+Engagements (calls, emails, meetings, notes, tasks) are five API objects with a cursor
+each, landed together in raw_hubspot.engagements, the deal and contact taken from their
+associations; see :func:`~ingestion.hubspot.reads.read_engagements`.
 """
 
 from __future__ import annotations
@@ -24,14 +28,21 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.hubspot import extract
+from ingestion.hubspot import extract, objects
 from ingestion.hubspot.client import HubSpotClient
 from ingestion.hubspot.merges import TOMBSTONES, vanish_merged
-from ingestion.hubspot.reads import Landing, Reader, Tally, read_crm, read_reference
-from ingestion.hubspot.records import CRM_OBJECTS, CrmObject
+from ingestion.hubspot.reads import (
+    Landing,
+    Reader,
+    Tally,
+    read_crm,
+    read_engagements,
+    read_reference,
+)
+from ingestion.hubspot.records import CRM_OBJECTS, ENGAGEMENT_TYPES, CrmObject
 from ingestion.hubspot.spool import Spool
 from ingestion.raw.cursors import read_cursor, write_cursor
-from ingestion.raw.snapshot import LoadStats, load_snapshot
+from ingestion.raw.snapshot import LoadStats, load_snapshot, vanish
 from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)
@@ -51,7 +62,7 @@ class ObjectStats:
     pages: int  # API pages (or batch responses) this object's rows came from
     requests: int  # HTTP requests made for it, retries included
     retries: int
-    cursor: str | None  # the stored cursor after the sync (CRM objects only)
+    cursor: str | None  # the stored cursor after the sync (engagements: the oldest type's)
 
 
 def sync_hubspot(
@@ -67,9 +78,9 @@ def sync_hubspot(
 ) -> dict[str, ObjectStats]:
     """Read HubSpot and land every object in ``raw_hubspot``; returns stats per raw object.
 
-    ``full=False`` reads deals, contacts and companies incrementally from their cursors
-    (an object without a cursor yet gets a full read); owners and pipelines, being small,
-    are always read whole. ``work_dir`` holds the temporary Parquet spool.
+    ``full=False`` reads deals, contacts, companies and engagements incrementally from
+    their cursors (an object without a cursor yet gets a full read); owners and pipelines,
+    being small, are always read whole. ``work_dir`` holds the temporary Parquet spool.
 
     Each group commits on its own (call this outside a transaction): when a read fails
     with a :class:`~ingestion.hubspot.errors.HubSpotError`, or anything else, the groups
@@ -77,28 +88,39 @@ def sync_hubspot(
     """
     portal = extract.portal_id(client)
     stats: dict[str, ObjectStats] = {}
-    for obj in (None, *CRM_OBJECTS):
+    for obj in (None, *CRM_OBJECTS, objects.ENGAGEMENTS):
         with (
             tempfile.TemporaryDirectory(prefix="hubspot-", dir=work_dir) as tmp,
             Spool(Path(tmp)) as spool,
         ):
             reader = Reader(client, spool)
-            cursor, mode, merges = None, "full", None
+            cursors: dict[str, str | None] = {}
+            mode, merges, cursor = "full", None, None
             if obj is None:
                 landings = read_reference(reader)
-            else:
+            elif isinstance(obj, CrmObject):
                 stored = read_cursor(con, CURSOR_SCHEMA, obj.name, portal)
                 since = None if full or stored is None else stored
                 mode = "full" if since is None else "incremental"
                 progress(f"hubspot {obj.name}: {mode} read" + (f" since {since}" if since else ""))
                 landings, cursor = read_crm(reader, obj, since, overlap, con, portal)
+                cursors = {obj.name: cursor}
                 merges = obj if since and obj.name in TOMBSTONES else None
+            else:
+                names = [kind.name for kind in ENGAGEMENT_TYPES]
+                stored_all = {n: read_cursor(con, CURSOR_SCHEMA, n, portal) for n in names}
+                complete = {n: c for n, c in stored_all.items() if c is not None}
+                resume = None if full or len(complete) < len(names) else complete
+                mode = "full" if resume is None else "incremental"
+                progress(f"hubspot engagements ({', '.join(names)}): {mode} read")
+                landings, read_cursors = read_engagements(reader, resume, overlap, con, portal)
+                cursors = dict(read_cursors)
+                cursor = min(read_cursors.values(), key=extract.iso_ms)
             spool.close()
             landed = _land(
                 con,
                 landings,
-                crm=obj,
-                cursor=cursor,
+                cursors=cursors,
                 merges=merges,
                 portal=portal,
                 load_id=load_id,
@@ -140,15 +162,20 @@ def _land(
     con: duckdb.DuckDBPyConnection,
     landings: list[Landing],
     *,
-    crm: CrmObject | None,
-    cursor: str | None,
+    cursors: dict[str, str | None],
     merges: CrmObject | None,
     portal: str,
     load_id: str,
     loaded_at: datetime,
 ) -> dict[str, LoadStats]:
-    """Land one group, its merge tombstones and its cursor in a single transaction."""
+    """Land one group, its tombstones (deleted, merged away) and its cursors in a single
+    transaction."""
     common = {"source_instance": portal, "load_id": load_id, "loaded_at": loaded_at}
+
+    def add_vanished(raw_name: str, vanished: int) -> None:
+        landed = results.get(raw_name, LoadStats(raw_name, 0, 0, 0, 0))
+        results[raw_name] = replace(landed, rows_vanished=landed.rows_vanished + vanished)
+
     with transaction(con):
         results = {
             item.obj.name: load_snapshot(
@@ -156,12 +183,14 @@ def _land(
             )
             for item in landings
         }
+        for item in landings:
+            if item.gone:
+                condition = f"l.id in (select id from {item.gone})"
+                add_vanished(item.obj.name, vanish(con, item.obj, condition, **common))
         for raw, column in TOMBSTONES[merges.name] if merges else ():
-            vanished = vanish_merged(con, raw, column, landings[0].relation, **common)
-            landed = results.get(raw.name, LoadStats(raw.name, 0, 0, 0, 0))
-            results[raw.name] = replace(landed, rows_vanished=landed.rows_vanished + vanished)
-        if crm is not None:
+            add_vanished(raw.name, vanish_merged(con, raw, column, landings[0].relation, **common))
+        for name, cursor in cursors.items():
             write_cursor(
-                con, CURSOR_SCHEMA, crm.name, portal, cursor, load_id=load_id, updated_at=loaded_at
+                con, CURSOR_SCHEMA, name, portal, cursor, load_id=load_id, updated_at=loaded_at
             )
     return results

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ingestion.raw.objects import (
     ObjectKind,
+    PersonalData,
     RawObject,
     Rule,
     decimal_string,
@@ -20,9 +21,19 @@ from ingestion.raw.objects import (
 SOURCE_SYSTEM = "pipedrive"
 
 
-def _entity(name: str, *rules: Rule, updated: str | None = "update_time") -> RawObject:
+def _entity(
+    name: str,
+    *rules: Rule,
+    updated: str | None = "update_time",
+    personal: PersonalData | None = None,
+) -> RawObject:
     return RawObject(
-        SOURCE_SYSTEM, name, key=("id",), rules=(required("id"), *rules), updated_column=updated
+        SOURCE_SYSTEM,
+        name,
+        key=("id",),
+        rules=(required("id"), *rules),
+        updated_column=updated,
+        personal=personal,
     )
 
 
@@ -36,6 +47,7 @@ DEALS = _entity(
     timestamp_string("close_time"),
     decimal_string("value"),
     non_negative("value"),
+    personal=PersonalData(references=("person_id",)),
 )
 # dealChange entries of the deal's flow (stage, value, owner, expected close date). An
 # entry never changes once logged, so each is kept once, however often it is read.
@@ -50,11 +62,21 @@ DEAL_FLOW = RawObject(
         timestamp_string("log_time", nullable=False),
     ),
 )
+# Calls, emails, meetings, tasks... (a deleted one lands as a version with is_deleted true).
+ACTIVITIES = _entity(
+    "activities",
+    required("type"),
+    timestamp_string("update_time", nullable=False),
+    timestamp_string("add_time"),
+    timestamp_string("due_date"),
+    timestamp_string("marked_as_done_time"),
+    personal=PersonalData(references=("person_id",)),
+)
 STAGES = _entity("stages", required("pipeline_id"), updated=None)
 PIPELINES = _entity("pipelines", updated=None)
 USERS = _entity("users", updated="modified")
-PERSONS = _entity("persons")
+PERSONS = _entity("persons", personal=PersonalData(person_id="id", email="emails"))
 ORGANIZATIONS = _entity("organizations")
 
 REFERENCE: tuple[RawObject, ...] = (PIPELINES, STAGES, USERS, PERSONS, ORGANIZATIONS)
-OBJECTS: tuple[RawObject, ...] = (DEALS, DEAL_FLOW, *REFERENCE)
+OBJECTS: tuple[RawObject, ...] = (DEALS, DEAL_FLOW, ACTIVITIES, *REFERENCE)

@@ -54,6 +54,30 @@ FLOW_COLUMNS = (
     "user_id",
     "change_source",
 )
+# The v2 activity fields landed (participants as JSON).
+ACTIVITY_COLUMNS = (
+    "id",
+    "subject",
+    "type",
+    "owner_id",
+    "creator_user_id",
+    "is_deleted",
+    "add_time",
+    "update_time",
+    "deal_id",
+    "lead_id",
+    "person_id",
+    "org_id",
+    "project_id",
+    "due_date",
+    "due_time",
+    "duration",
+    "busy",
+    "done",
+    "marked_as_done_time",
+    "participants",
+    "priority",
+)
 CUSTOM_KEY = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -61,6 +85,10 @@ def text(value: object) -> str | None:
     """A JSON value as text: strings as they are, anything else as its JSON."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, bool):  # the common scalars without json.dumps: same text, faster
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
@@ -100,6 +128,11 @@ def deal_batch(deals: list[dict], custom: dict[str, str]) -> pa.RecordBatch:
         row[UNMAPPED] = text(unmapped) if unmapped else None
         rows.append(row)
     return pa.RecordBatch.from_pylist(rows, schema=deal_schema(custom))
+
+
+def activity_batch(activities: list[dict]) -> pa.RecordBatch:
+    rows = [{c: text(a.get(c)) for c in ACTIVITY_COLUMNS} for a in activities]
+    return pa.RecordBatch.from_pylist(rows, schema=strings(ACTIVITY_COLUMNS))
 
 
 def flow_batch(deal_id: int, items: list[dict]) -> pa.RecordBatch:

@@ -1,10 +1,10 @@
 """Sync Pipedrive into ``raw_pipedrive`` over its API: full snapshots or incremental reads.
 
-Two groups, each spooled to temporary Parquet and landed through the raw loader in ONE
+Three groups, each spooled to temporary Parquet and landed through the raw loader in ONE
 DuckDB transaction: the reference data (pipelines, stages, users, persons, organizations,
-small enough to read whole every time), then the deals with their flow and cursor. A
-crash at any point leaves every table and cursor as the last commit left them, and a
-rerun neither loses nor duplicates anything.
+small enough to read whole every time), the deals with their flow and cursor, then the
+activities with theirs. A crash at any point leaves every table and cursor as the last
+commit left them, and a rerun neither loses nor duplicates anything.
 
 Deals are read from the v2 listing sorted by ``update_time``. Incremental reads ask for
 ``updated_since`` the cursor minus an overlap (v2 times have whole seconds, and several
@@ -14,6 +14,10 @@ Pipedrive's default listing leaves deleted deals out: they land as a version wit
 (deleted ones included) and is a complete snapshot. Every deal read has its flow read
 (``dealChange`` entries: stage, value, owner, expected close date), so each stage change
 lands once, with the deal version that shows it.
+
+Activities (calls, emails, meetings, tasks) are read the same way from the v2 listing
+sorted by ``update_time``, incrementally from their own cursor minus the overlap; a
+deleted activity lists with ``is_deleted`` true and lands as a flagged version.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ingestion.hubspot.sync import ObjectStats
 from ingestion.pipedrive import records
 from ingestion.pipedrive.client import PipedriveClient
 from ingestion.pipedrive.objects import (
+    ACTIVITIES,
     DEAL_FLOW,
     DEALS,
     ORGANIZATIONS,
@@ -68,34 +73,37 @@ def sync_pipedrive(
 ) -> dict[str, ObjectStats]:
     """Read Pipedrive and land every object in ``raw_pipedrive``; returns stats per raw object.
 
-    ``full=False`` reads deals incrementally from their cursor (a first sync, without a
-    cursor, reads them whole). Each group commits on its own (call this outside a
+    ``full=False`` reads deals and activities incrementally from their cursors (a first
+    sync, without a cursor, reads them whole). Each group commits on its own (call this outside a
     transaction): when a read fails, the groups before it stay landed and the failed
     group's tables and cursor are untouched.
     """
     company = str(client.get("/v1/users/me")["data"]["company_id"])
     stats: dict[str, ObjectStats] = {}
-    for group in ("reference", "deals"):
+    for group in (None, DEALS, ACTIVITIES):
         with (
             tempfile.TemporaryDirectory(prefix="pipedrive-", dir=work_dir) as tmp,
             Spool(Path(tmp)) as spool,
         ):
             reader = Reader(client, spool)  # type: ignore[arg-type]  # duck-typed: .stats
             cursor, mode = None, "full"
-            if group == "reference":
+            if group is None:
                 landings = _read_reference(reader)
             else:
-                stored = read_cursor(con, CURSOR_SCHEMA, DEALS.name, company)
+                stored = read_cursor(con, CURSOR_SCHEMA, group.name, company)
                 since = None if full or stored is None else _minus(stored, overlap)
                 mode = "full" if since is None else "incremental"
-                progress(f"pipedrive deals: {mode} read" + (f" since {since}" if since else ""))
-                landings, cursor = _read_deals(reader, since)
+                progress(
+                    f"pipedrive {group.name}: {mode} read" + (f" since {since}" if since else "")
+                )
+                read = _read_deals if group is DEALS else _read_activities
+                landings, cursor = read(reader, since)
                 cursor = cursor or stored
             spool.close()
             landed = _land(
                 con,
                 landings,
-                cursor=cursor if group == "deals" else None,
+                cursor=(group.name, cursor) if group else None,
                 company=company,
                 load_id=load_id,
                 loaded_at=loaded_at,
@@ -104,7 +112,7 @@ def sync_pipedrive(
             tally = reader.tallies.get(name, Tally())
             stats[name] = ObjectStats(
                 name,
-                mode if name in (DEALS.name, DEAL_FLOW.name) else "full",
+                mode,
                 result.rows_read,
                 result.rows_inserted,
                 result.rows_quarantined,
@@ -112,7 +120,7 @@ def sync_pipedrive(
                 tally.pages,
                 tally.requests,
                 tally.retries,
-                cursor if name == DEALS.name else None,
+                cursor if group and name == group.name else None,
             )
             progress(
                 f"raw_pipedrive.{name}: {result.rows_read:,} read in {tally.pages:,} pages "
@@ -183,16 +191,31 @@ def _read_deals(reader: Reader, since: str | None) -> tuple[list[Landing], str |
     ], newest
 
 
+def _read_activities(reader: Reader, since: str | None) -> tuple[list[Landing], str | None]:
+    """Activities changed since ``since`` (all when None), deleted ones flagged; returns the
+    landing and the newest ``update_time`` read."""
+    reader.spool.open(ACTIVITIES.name, records.strings(records.ACTIVITY_COLUMNS))
+    params = {"sort_by": "update_time", "sort_direction": "asc"}
+    if since:
+        params["updated_since"] = since
+    newest = None
+    pages = reader.client.pages("/api/v2/activities", params)
+    for page in reader.counted(ACTIVITIES.name, pages):
+        reader.spool.add(ACTIVITIES.name, records.activity_batch(page))
+        newest = max([newest or "", *(a["update_time"] or "" for a in page)]) or None
+    return [_landing(reader, ACTIVITIES, complete=since is None)], newest
+
+
 def _land(
     con: duckdb.DuckDBPyConnection,
     landings: list[Landing],
     *,
-    cursor: str | None,
+    cursor: tuple[str, str | None] | None,
     company: str,
     load_id: str,
     loaded_at: datetime,
 ) -> dict[str, LoadStats]:
-    """Land one group, and the deals' cursor with the deals, in a single transaction."""
+    """Land one group, and its (object, cursor) if it has one, in a single transaction."""
     common = {"source_instance": company, "load_id": load_id, "loaded_at": loaded_at}
     with transaction(con):
         results = {
@@ -201,14 +224,9 @@ def _land(
             )
             for item in landings
         }
-        if any(item.obj is DEALS for item in landings):
+        if cursor is not None:
+            name, value = cursor
             write_cursor(
-                con,
-                CURSOR_SCHEMA,
-                DEALS.name,
-                company,
-                cursor,
-                load_id=load_id,
-                updated_at=loaded_at,
+                con, CURSOR_SCHEMA, name, company, value, load_id=load_id, updated_at=loaded_at
             )
     return results

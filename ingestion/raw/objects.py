@@ -28,6 +28,28 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class PersonalData:
+    """Where an object's records hold a person (a contact, a lead), so that
+    `funnelhouse forget` can find and remove them."""
+
+    # The records are a person's own (a contact, a lead, a visitor's event), holding their
+    # id in this column...
+    person_id: str | None = None
+    # ...with their email address here (plain, or a JSON list of addresses).
+    email: str | None = None
+    # Ids of people merged into this one (HubSpot's ';'-separated hs_merged_object_ids).
+    merged_ids: str | None = None
+    # Columns of other records that point at a person by id: a record whose key holds one
+    # is about the person and is removed; elsewhere the reference is cleared.
+    references: tuple[str, ...] = ()
+    # The source system whose person ids these columns hold (default: the object's own).
+    refers_to: str | None = None
+    # Records sharing this column's value with a record of the person are theirs too (a
+    # web visitor's anonymous id, from before they identified themselves).
+    linked_by: str | None = None
+
+
+@dataclass(frozen=True)
 class RawObject:
     source_system: str
     name: str
@@ -36,6 +58,7 @@ class RawObject:
     rules: tuple[Rule, ...] = ()
     # Among copies of one key in a single load, the greatest value here wins.
     updated_column: str | None = None
+    personal: PersonalData | None = None
 
     @property
     def schema(self) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ingestion.raw.objects import (
     ObjectKind,
+    PersonalData,
     RawObject,
     Rule,
     decimal_string,
@@ -38,6 +39,7 @@ def _object(
     *rules: Rule,
     kind: ObjectKind = ObjectKind.ENTITY,
     cursor: str | None = "SystemModstamp",
+    personal: PersonalData | None = None,
 ) -> SalesforceObject:
     names = tuple(f.strip() for f in fields.split(","))
     dated = tuple(
@@ -52,6 +54,7 @@ def _object(
         kind=kind,
         rules=(required("Id"), *dated, *rules),
         updated_column="SystemModstamp" if "SystemModstamp" in names else None,
+        personal=personal,
     )
     return SalesforceObject(sobject, names, raw, cursor)
 
@@ -104,10 +107,12 @@ LEAD = _object(
     "Id, FirstName, LastName, Email, Company, Status, LeadSource, IsConverted, "
     "ConvertedDate, ConvertedOpportunityId, ConvertedContactId, ConvertedAccountId, "
     "CreatedDate, SystemModstamp, IsDeleted",
+    personal=PersonalData(person_id="Id", email="Email"),
 )
 CONTACT = _object(
     "Contact",
     "Id, FirstName, LastName, Email, AccountId, LeadSource, CreatedDate, SystemModstamp, IsDeleted",
+    personal=PersonalData(person_id="Id", email="Email"),
 )
 CAMPAIGN = _object(
     "Campaign",
@@ -119,6 +124,30 @@ CAMPAIGN_MEMBER = _object(
     "CampaignMember",
     "Id, CampaignId, LeadId, ContactId, Status, HasResponded, FirstRespondedDate, "
     "CreatedDate, SystemModstamp, IsDeleted",
+    personal=PersonalData(references=("LeadId", "ContactId")),
+)
+# Activities: WhatId is the opportunity (or account) they are about, WhoId the Contact or
+# Lead. queryAll also returns the ones Salesforce archived (over a year old, IsArchived),
+# which a plain query leaves out.
+TASK = _object(
+    "Task",
+    "Id, WhoId, WhatId, AccountId, OwnerId, Subject, ActivityDate, Status, Priority, IsClosed, "
+    "Type, TaskSubtype, CallDurationInSeconds, CallDisposition, CallType, CompletedDateTime, "
+    "CreatedDate, SystemModstamp, IsDeleted",
+    timestamp_string("CompletedDateTime"),
+    decimal_string("CallDurationInSeconds"),
+    personal=PersonalData(references=("WhoId",)),
+)
+EVENT = _object(
+    "Event",
+    "Id, WhoId, WhatId, AccountId, OwnerId, Subject, ActivityDate, ActivityDateTime, "
+    "StartDateTime, EndDateTime, DurationInMinutes, Type, EventSubtype, ShowAs, CreatedDate, "
+    "SystemModstamp, IsDeleted",
+    timestamp_string("ActivityDateTime"),
+    timestamp_string("StartDateTime"),
+    timestamp_string("EndDateTime"),
+    decimal_string("DurationInMinutes"),
+    personal=PersonalData(references=("WhoId",)),
 )
 
 # In landing order: what others point at first.
@@ -133,4 +162,6 @@ OBJECTS: tuple[SalesforceObject, ...] = (
     CONTACT,
     CAMPAIGN,
     CAMPAIGN_MEMBER,
+    TASK,
+    EVENT,
 )

@@ -34,6 +34,7 @@ STREAM_ID: dict[str, int] = {
     "fx": 10,
     "malformed": 11,
     "visitors": 12,
+    "web_events": 13,
 }
 
 NULL_MS = np.iinfo(np.int64).min

@@ -23,6 +23,7 @@ from ingestion.warehouse import connect
 from orchestration.assets.hubspot import WAREHOUSE_POOL
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
+from orchestration.retries import SOURCE_RETRY_POLICY, retried_only_when_unavailable
 
 DEMO = "demo"
 
@@ -49,6 +50,7 @@ def _crm_api_asset(
             for name in objects
         ],
         pool=WAREHOUSE_POOL,
+        retry_policy=SOURCE_RETRY_POLICY,
     )
     def sync(
         context: dg.AssetExecutionContext, settings: SettingsResource
@@ -70,7 +72,7 @@ def _crm_api_asset(
             "work_dir": config.temp_directory,
             "progress": progress,
         }
-        with connect(config) as con:
+        with retried_only_when_unavailable(), connect(config) as con:
             if where == DEMO:
                 stats = land_demo(con, ensure_demo_world(config, progress), **run)
             else:

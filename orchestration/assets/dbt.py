@@ -8,6 +8,7 @@ dbt_project/models. Sources link to the ingestion assets through their
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -25,6 +26,12 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_PROJECT.prepare_if_dev()
 
 
+# The marts are rebuilt daily: a day and an hour without a rebuild warns, two days fail.
+MART_FRESHNESS = dg.FreshnessPolicy.time_window(
+    warn_window=timedelta(hours=25), fail_window=timedelta(hours=48)
+)
+
+
 class FunnelhouseTranslator(DagsterDbtTranslator):
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
@@ -35,7 +42,9 @@ class FunnelhouseTranslator(DagsterDbtTranslator):
             return spec
         layer = node["fqn"][1] if node["resource_type"] == "model" else "reference"
         return spec.replace_attributes(
-            key=dg.AssetKey([node["schema"], node["name"]]), group_name=layer
+            key=dg.AssetKey([node["schema"], node["name"]]),
+            group_name=layer,
+            freshness_policy=MART_FRESHNESS if layer == "marts" else None,
         )
 
 

@@ -15,6 +15,7 @@ from ingestion.hubspot.objects import DEALS, OBJECTS
 from ingestion.warehouse import connect
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
+from orchestration.retries import SOURCE_RETRY_POLICY, retried_only_when_unavailable
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 
@@ -54,6 +55,7 @@ def _key(name: str) -> dg.AssetKey:
         ),
     ],
     pool=WAREHOUSE_POOL,
+    retry_policy=SOURCE_RETRY_POLICY,
 )
 def hubspot_raw(
     context: dg.AssetExecutionContext, settings: SettingsResource
@@ -66,7 +68,7 @@ def hubspot_raw(
         "work_dir": config.temp_directory,
         "progress": progress,
     }
-    with connect(config) as con:
+    with retried_only_when_unavailable(), connect(config) as con:
         if config.hubspot_base_url:
             by_object = land_hubspot_api(con, config.hubspot_base_url, **sync)
         else:

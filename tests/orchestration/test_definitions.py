@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -69,3 +69,17 @@ def test_daily_schedule_exists_and_is_off_by_default(defs):
     )
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.run_config["resources"]["settings"]["config"]["as_of"] == "2026-03-01"
+
+
+def test_marts_have_a_freshness_policy_and_sources_a_retry_policy(defs):
+    graph = _graph(defs)
+    policy = graph.get(dg.AssetKey(["marts", "deals"])).freshness_policy
+    windows = (policy.warn_window.to_timedelta(), policy.fail_window.to_timedelta())
+    assert windows == (timedelta(hours=25), timedelta(hours=48))
+    assert graph.get(dg.AssetKey(["staging", "stg_hubspot__deals"])).freshness_policy is None
+    retried = {
+        assets_def.op.name: assets_def.op.retry_policy
+        for assets_def in graph.assets_defs
+        if assets_def.is_executable and assets_def.op.retry_policy
+    }
+    assert set(retried) == {"hubspot_raw", "salesforce_raw", "pipedrive_raw", "ad_spend_raw"}

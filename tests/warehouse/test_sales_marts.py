@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from ground_truth import naive_utc
+from ground_truth import naive_utc, reopens_per_deal
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +90,8 @@ def test_skips_and_regressions_match_ground_truth(pipeline_run, listed_deals):
         "from marts.deal_stage_visits group by 1"
     ).to_pandas()
     counts = counts.set_index("deal_id").loc[truth.index]
-    # The simulator counts reopens apart; the metric definitions count them as regressions.
     visits = pipeline_run.truth("truth_stage_visits").to_pandas()
-    visits = visits.sort_values(["deal_id", "visit_number"])
-    closed = visits.canonical_stage.isin(["closed_won", "closed_lost"])
-    came_from_closed = closed.groupby(visits.deal_id).shift(fill_value=False)
-    reopens = (came_from_closed & ~closed).groupby(visits.deal_id).sum()
-    reopens = reopens.reindex(truth.index, fill_value=0)
+    reopens = reopens_per_deal(visits).reindex(truth.index, fill_value=0)
     assert truth.n_skips.sum() > 0 and truth.n_regressions.sum() > 0 and reopens.sum() > 0
     assert list(counts.skips) == list(truth.n_skips)
     assert list(counts.regressions) == list(truth.n_regressions + reopens)

@@ -10,6 +10,7 @@ carries the ``x-ratelimit-*`` headers of the current 2-second window.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import math
 import re
@@ -51,7 +52,11 @@ class PipedriveApp:
         self._window_start = 0.0
         self._window_count = 0
         self._routes: tuple[tuple[re.Pattern[str], Callable[..., tuple[dict, bool]]], ...] = (
-            (re.compile(r"^/api/v2/deals$"), self._deals),
+            (re.compile(r"^/api/v2/deals$"), self._by_update_time(self.world.deal_listing)),
+            (
+                re.compile(r"^/api/v2/activities$"),
+                self._by_update_time(self.world.activity_listing),
+            ),
             (re.compile(r"^/api/v2/stages$"), self._v2_list(self.world.stage_listing)),
             (
                 re.compile(r"^/api/v2/pipelines$"),
@@ -145,19 +150,27 @@ class PipedriveApp:
 
     # --- endpoints -----------------------------------------------------------------------
 
-    def _deals(self, query: dict) -> tuple[dict, bool]:
-        since = _one(query, "updated_since")
-        if _one(query, "sort_by") not in (None, "update_time") or _one(
-            query, "sort_direction"
-        ) not in (None, "asc"):
-            raise _ClientError(400, "only sort_by=update_time&sort_direction=asc is simulated")
-        rows = self.world.deal_listing(since, _one(query, "status"))
-        after = _decode(_one(query, "cursor"))
-        if after is not None:
-            rows = [d for d in rows if (d["update_time"], d["id"]) > tuple(after)]
-        page, more = _page(rows, query)
-        last = [page[-1]["update_time"], page[-1]["id"]] if page and more else None
-        return _v2(page, last), True
+    def _by_update_time(
+        self, listing: Callable[[str | None, str | None], list[dict]]
+    ) -> Callable[[dict], tuple[dict, bool]]:
+        """A v2 listing sorted by update_time (deals, activities): ``listing(since, status)``
+        gives the rows in order, the cursor is the last (update_time, id) served."""
+
+        def handler(query: dict) -> tuple[dict, bool]:
+            since = _one(query, "updated_since")
+            if _one(query, "sort_by") not in (None, "update_time") or _one(
+                query, "sort_direction"
+            ) not in (None, "asc"):
+                raise _ClientError(400, "only sort_by=update_time&sort_direction=asc is simulated")
+            rows = listing(since, _one(query, "status"))
+            after = _decode(_one(query, "cursor"))
+            if after is not None:
+                rows = rows[bisect.bisect_right(rows, tuple(after), key=_update_key) :]
+            page, more = _page(rows, query)
+            last = [page[-1]["update_time"], page[-1]["id"]] if page and more else None
+            return _v2(page, last), True
+
+        return handler
 
     def _v2_list(self, rows: Callable) -> Callable[[dict], tuple[dict, bool]]:
         def listing(query: dict) -> tuple[dict, bool]:
@@ -202,6 +215,10 @@ class PipedriveApp:
         user = self.world.users[0]
         me = {**user, "company_id": self.world.company_id, "company_domain": "funnelhouse"}
         return {"success": True, "data": me}, False
+
+
+def _update_key(row: dict) -> tuple[str, int]:
+    return row["update_time"], row["id"]
 
 
 def _one(query: dict, name: str) -> str | None:

@@ -4,10 +4,16 @@ Built once from a world folder (see mapping.py for how ids are mapped). Tests ed
 between or during syncs; every edit behaves like Pipedrive: it bumps the deal's
 ``update_time``, logs a ``dealChange`` in the deal's flow for tracked fields, a deleted
 deal keeps listing under ``status=deleted``, a new custom field appears in dealFields.
+
+The world's calls, emails, meetings and tasks are activities (v2 shape; notes are a
+separate object at Pipedrive, so the account has none). A deleted activity keeps
+listing with ``is_deleted`` true and a bumped ``update_time``, as v1 listed deleted
+activities with ``active_flag`` false, until Pipedrive purges it 30 days later.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +31,8 @@ from ingestion.simulator.pipedrive_server.mapping import (
 )
 
 EDIT_STEP = timedelta(seconds=1)
+# The world's engagement types an account holds as activities, and their activity type.
+ACTIVITY_TYPES = {"CALL": "call", "EMAIL": "email", "MEETING": "meeting", "TASK": "task"}
 STANDARD_FIELDS = ("title", "value", "currency", "stage_id", "owner_id", "status")
 
 
@@ -79,8 +87,48 @@ class PipedriveWorld:
             if not r["archived"]
         }
         self._load_deals(world_dir)
+        self.activities: dict[int, dict] = {}
+        self._activity_order: list[dict] | None = None
+        for row in read_table(world_dir, "engagements").to_pylist():
+            if row["type"] in ACTIVITY_TYPES:
+                activity = self._activity(row)
+                self.activities[activity["id"]] = activity
         end = datetime.fromisoformat(manifest["end_date"]).replace(tzinfo=UTC)
         self.now = end + timedelta(days=1)
+
+    def _activity(self, row: dict) -> dict:
+        """A world engagement as a v2 activity: due at its time, done unless still to do."""
+        done = row["status"] not in ("NOT_STARTED", "SCHEDULED")
+        stamp = v2_time(row["timestamp"])
+        deal_id = int(row["deal_id"]) if row["deal_id"] else None
+        deal = self.deals.get(deal_id or 0)
+        person = int(row["contact_id"]) if row["contact_id"] else None
+        duration = int(row["duration_ms"]) // 60_000 if row["duration_ms"] else None
+        return {
+            "id": int(row["id"]),
+            "subject": ACTIVITY_TYPES[row["type"]].title(),
+            "type": ACTIVITY_TYPES[row["type"]],
+            "owner_id": int(row["owner_id"]) if row["owner_id"] else None,
+            "creator_user_id": int(row["owner_id"]) if row["owner_id"] else None,
+            "is_deleted": False,
+            "add_time": stamp,
+            "update_time": stamp,
+            "deal_id": deal_id,
+            "lead_id": None,
+            "person_id": person,
+            "org_id": deal["org_id"] if deal else None,
+            "project_id": None,
+            "due_date": (stamp or "")[:10] or None,
+            "due_time": (stamp or "")[11:16] or None,
+            "duration": None if duration is None else f"{duration // 60:02d}:{duration % 60:02d}",
+            "busy": row["type"] == "MEETING",
+            "done": done,
+            "marked_as_done_time": stamp if done else None,
+            "participants": [{"person_id": person, "primary": True}] if person else [],
+            "public_description": None,
+            "priority": None,
+            "note": None,
+        }
 
     def _load_deals(self, world_dir: Path) -> None:
         persons: dict[str, str] = {}
@@ -229,6 +277,39 @@ class PipedriveWorld:
             deal["update_time"] = self._tick()
             return deal["update_time"]
 
+    def update_activity(self, activity_id: int, changes: dict[str, Any]) -> str:
+        """Edit an activity's fields; returns the new update_time. Marking it done sets
+        ``marked_as_done_time``."""
+        with self.lock:
+            activity = self.activities[activity_id]
+            unknown = set(changes) - set(activity)
+            if unknown:
+                raise KeyError(f"activities have no fields {sorted(unknown)}")
+            stamp = self._tick()
+            if changes.get("done") and not activity["done"]:
+                activity["marked_as_done_time"] = stamp
+            activity.update(changes)
+            activity["update_time"] = stamp
+            self._activity_order = None
+            return stamp
+
+    def delete_activity(self, activity_id: int) -> str:
+        """Delete an activity: it keeps listing, with is_deleted true, until purged."""
+        return self.update_activity(activity_id, {"is_deleted": True})
+
+    def add_activity(self, fields: dict[str, Any]) -> int:
+        """Log a new activity (after the world's end); returns its id."""
+        with self.lock:
+            stamp = self._tick()
+            template = next(iter(self.activities.values()))
+            activity = dict.fromkeys(template) | {"is_deleted": False, "participants": []}
+            activity.update(fields, id=max(self.activities) + 1, add_time=stamp, update_time=stamp)
+            if activity.get("done"):
+                activity["marked_as_done_time"] = stamp
+            self.activities[activity["id"]] = activity
+            self._activity_order = None
+            return activity["id"]
+
     def add_field(self, name: str) -> str:
         """Create a custom deal field (schema drift); every deal starts with no value."""
         with self.lock:
@@ -252,8 +333,24 @@ class PipedriveWorld:
         ]
         return sorted(rows, key=lambda d: (d["update_time"], d["id"]))
 
+    def activity_listing(self, since: str | None, status: str | None) -> list[dict]:
+        """Activities as v2 lists them, oldest update first, deleted ones flagged.
+
+        The order is kept between edits: a listing pages through it hundreds of times."""
+        if self._activity_order is None:
+            self._activity_order = sorted(
+                self.activities.values(), key=lambda a: (a["update_time"], a["id"])
+            )
+        order = self._activity_order
+        start = 0 if since is None else bisect.bisect_left(order, since, key=_update_time)
+        return order[start:]
+
     def stage_listing(self) -> list[dict]:
         return [{k: v for k, v in s.items() if k != "is_closed"} for s in self.stages.values()]
+
+
+def _update_time(row: dict) -> str:
+    return row["update_time"]
 
 
 def _user(row: dict) -> dict:

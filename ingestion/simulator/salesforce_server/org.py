@@ -8,6 +8,11 @@ stable across runs and readable in failures. Edits behave like Salesforce: they 
 row, an owner change an ``OpportunityFieldHistory`` row, and a delete sets ``IsDeleted``
 (the record then appears only in ``queryAll``).
 
+The world's engagements are activities: calls, emails and tasks are ``Task`` records
+(``TaskSubtype`` Call, Email or Task), meetings ``Event`` records, each with ``WhatId``
+the opportunity, ``WhoId`` the person (a Contact once converted, else the Lead). Notes are
+not activities in Salesforce (they are ContentNote records), so the org has none.
+
 Simplifications, on purpose: history rows of a deleted opportunity keep ``IsDeleted``
 false; a world defect (a malformed date) is served as-is, which Salesforce itself would
 never do, so the connector's quarantine rules get exercised.
@@ -68,7 +73,23 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "Id", "CampaignId", "LeadId", "ContactId", "Status", "HasResponded",
         "FirstRespondedDate", "CreatedDate", "SystemModstamp", "IsDeleted",
     ),
+    "Task": (
+        "Id", "WhoId", "WhatId", "AccountId", "OwnerId", "Subject", "ActivityDate", "Status",
+        "Priority", "IsClosed", "Type", "TaskSubtype", "CallDurationInSeconds",
+        "CallDisposition", "CallType", "CompletedDateTime", "CreatedDate", "SystemModstamp",
+        "IsDeleted",
+    ),
+    "Event": (
+        "Id", "WhoId", "WhatId", "AccountId", "OwnerId", "Subject", "ActivityDate",
+        "ActivityDateTime", "StartDateTime", "EndDateTime", "DurationInMinutes", "Type",
+        "EventSubtype", "ShowAs", "CreatedDate", "SystemModstamp", "IsDeleted",
+    ),
 }  # fmt: skip
+# Id key prefixes of the activity objects.
+ACTIVITY_PREFIX = {"Task": "00T", "Event": "00U"}
+# The world's engagement type -> (Task's TaskSubtype and Type), for the Task ones.
+TASK_KINDS = {"CALL": ("Call", "Call"), "EMAIL": ("Email", "Email"), "TASK": ("Task", None)}
+CALL_DISPOSITION = {"COMPLETED": "Connected", "NO_ANSWER": "No Answer", "BUSY": "Busy"}
 
 FORECAST = {
     "PIPELINE": "Pipeline",
@@ -143,6 +164,21 @@ def _day(iso: str | None) -> str | None:
     return None if iso is None else iso[:10]
 
 
+def _meeting(row: dict) -> dict:
+    """An Event's time fields for a world meeting: it starts at the engagement's time."""
+    start = parse_ms(row["timestamp"]) or 0
+    minutes = int(row["duration_ms"] or 0) // 60_000
+    return {
+        "ActivityDateTime": sf_datetime(row["timestamp"]),
+        "StartDateTime": sf_datetime(row["timestamp"]),
+        "EndDateTime": ms_datetime(start + minutes * 60_000),
+        "DurationInMinutes": minutes,
+        "Type": "Meeting",
+        "EventSubtype": "Event",
+        "ShowAs": "Busy",
+    }
+
+
 class SalesforceOrg:
     """Every sObject's records (deleted ones included), behind one lock."""
 
@@ -162,6 +198,7 @@ class SalesforceOrg:
         self._opportunities(world_dir)
         self._people(world_dir, {c["id"]: c["name"] for c in companies})
         self._campaigns(world_dir)
+        self._activities(world_dir)
 
     # --- building ----------------------------------------------------------------------
 
@@ -351,6 +388,9 @@ class SalesforceOrg:
             known = first_deal.get(row["contact_id"])
             if known is None or int(row["deal_id"]) < int(known):
                 first_deal[row["contact_id"]] = row["deal_id"]
+        # world contact id -> the Lead or Contact an activity's WhoId names (merged-away
+        # people included: Salesforce moves their activities to the survivor)
+        self.who: dict[str, str] = {}
         for row in read_table(world_dir, "contacts").to_pylist():
             converted = row["lifecyclestage"] in ("opportunity", "customer")
             converted_at = row["hs_lifecyclestage_opportunity_date"] or row["createdate"]
@@ -358,6 +398,10 @@ class SalesforceOrg:
             account_id = sf_id("001", row["associatedcompanyid"])
             source = LEAD_SOURCE.get(row["hs_analytics_source"] or "", row["hs_analytics_source"])
             deal = first_deal.get(row["id"]) if converted else None
+            who = contact_id or sf_id("00Q", row["id"])
+            for person in (row["id"], *(row["hs_merged_object_ids"] or "").split(";")):
+                if person:
+                    self.who[person] = str(who)
             self._put(
                 "Lead",
                 {
@@ -445,6 +489,50 @@ class SalesforceOrg:
                 },
             )
 
+    def _activities(self, world_dir: Path) -> None:
+        """A Task per call, email and task, an Event per meeting (notes are left out)."""
+        opportunities = self.records["Opportunity"]
+        for row in read_table(world_dir, "engagements").to_pylist():
+            kind, stamp = row["type"], sf_datetime(row["timestamp"])
+            if kind == "NOTE":
+                continue
+            what = sf_id("006", row["deal_id"])
+            common = {
+                "WhoId": self.who.get(row["contact_id"]) if row["contact_id"] else None,
+                "WhatId": what,
+                "AccountId": (opportunities.get(what) or {}).get("AccountId"),
+                "OwnerId": sf_id("005", row["owner_id"]),
+                "Subject": kind.title(),
+                "ActivityDate": _day(row["timestamp"]),
+                "CreatedDate": stamp,
+                "SystemModstamp": stamp,
+                "IsDeleted": False,
+            }
+            if kind == "MEETING":
+                self._put("Event", {"Id": sf_id("00U", row["id"]), **common, **_meeting(row)})
+                continue
+            subtype, task_type = TASK_KINDS[kind]
+            closed = row["status"] != "NOT_STARTED"
+            duration = row["duration_ms"]
+            self._put(
+                "Task",
+                {
+                    "Id": sf_id("00T", row["id"]),
+                    **common,
+                    "Status": "Completed" if closed else "Not Started",
+                    "Priority": "Normal",
+                    "IsClosed": closed,
+                    "Type": task_type,
+                    "TaskSubtype": subtype,
+                    "CallDurationInSeconds": round(int(duration) / 1000) if duration else None,
+                    "CallDisposition": CALL_DISPOSITION.get(row["status"])
+                    if kind == "CALL"
+                    else None,
+                    "CallType": "Outbound" if kind == "CALL" else None,
+                    "CompletedDateTime": stamp if closed else None,
+                },
+            )
+
     # --- edits -------------------------------------------------------------------------
 
     def _tick(self) -> str:
@@ -470,14 +558,40 @@ class SalesforceOrg:
                 self._stage_history(opp_id, record, stamp)
             return stamp
 
-    def delete_opportunity(self, opp_id: str) -> str:
-        """Move an opportunity to the recycle bin: only ``queryAll`` lists it, deleted."""
+    def delete(self, name: str, record_id: str) -> str:
+        """Move a record to the recycle bin: only ``queryAll`` lists it, deleted."""
         with self.lock:
-            record = self.records["Opportunity"][opp_id]
+            record = self.records[name][record_id]
             stamp = self._tick()
             record["IsDeleted"] = True
             record["SystemModstamp"] = stamp
             return stamp
+
+    def update_task(self, task_id: str, **changes: object) -> str:
+        """Edit a Task as a user would; returns the new SystemModstamp. A Status change
+        moves IsClosed, and CompletedDateTime when the task is completed."""
+        with self.lock:
+            record = self.records["Task"][task_id]
+            stamp = self._tick()
+            record.update(changes)
+            if "Status" in changes:
+                record["IsClosed"] = changes["Status"] in ("Completed", "Deferred")
+                record["CompletedDateTime"] = stamp if record["IsClosed"] else None
+            record["SystemModstamp"] = stamp
+            return stamp
+
+    def insert(self, name: str, fields: dict) -> str:
+        """Create a record (an activity logged after the world's end); returns its Id."""
+        with self.lock:
+            stamp = self._tick()
+            prefix = ACTIVITY_PREFIX[name]
+            number = max((int(i[3:]) for i in self.records[name]), default=0) + 1
+            record = {f: None for f in FIELDS[name]}
+            record.update(fields)
+            record.update(Id=sf_id(prefix, str(number)), CreatedDate=stamp, SystemModstamp=stamp)
+            record["IsDeleted"] = False
+            self._put(name, record)
+            return record["Id"]
 
     def purge(self, name: str, record_id: str) -> None:
         """Empty a record from the recycle bin: no API call returns it any more."""

@@ -21,6 +21,8 @@ from ingestion.simulator.server.render import error
 from ingestion.simulator.server.state import WorldState
 
 CRM = "deals|contacts|companies"
+ENGAGEMENTS = "calls|emails|meetings|notes|tasks"
+OBJECTS = f"{CRM}|{ENGAGEMENTS}"
 ALL_SCOPES = frozenset(
     [
         *(f"crm.objects.{o}.read" for o in ("deals", "contacts", "companies", "owners")),
@@ -52,29 +54,34 @@ def _route(method: str, path: str, handler: Callable, scopes: Callable, **kw: bo
     return Route(method, re.compile(f"^{path}$"), handler, scopes, **kw)
 
 
+def _scope(obj: str) -> str:
+    # HubSpot's engagement objects are read with the contacts scope.
+    return f"crm.objects.{'contacts' if re.fullmatch(ENGAGEMENTS, obj) else obj}.read"
+
+
 def _read(*kinds: str) -> Callable[[dict[str, str]], list[str]]:
-    return lambda m: [f"crm.objects.{m.get(k, k)}.read" for k in kinds]
+    return lambda m: list(dict.fromkeys(_scope(m.get(k, k)) for k in kinds))
 
 
 ROUTES = (
     _route("GET", "/account-info/v3/details", endpoints.account_info, lambda m: []),
     _route(
         "GET",
-        f"/crm/v3/objects/(?P<obj>{CRM})",
+        f"/crm/v3/objects/(?P<obj>{OBJECTS})",
         endpoints.list_objects,
         _read("obj"),
         paginated=True,
     ),
     _route(
         "POST",
-        f"/crm/v3/objects/(?P<obj>{CRM})/search",
+        f"/crm/v3/objects/(?P<obj>{OBJECTS})/search",
         endpoints.search,
         _read("obj"),
         paginated=True,
         search=True,
     ),
     _route(
-        "POST", f"/crm/v3/objects/(?P<obj>{CRM})/batch/read", endpoints.batch_read, _read("obj")
+        "POST", f"/crm/v3/objects/(?P<obj>{OBJECTS})/batch/read", endpoints.batch_read, _read("obj")
     ),
     _route(
         "GET",
@@ -86,9 +93,9 @@ ROUTES = (
     _route("GET", "/crm/v3/owners/?", endpoints.owners, _read("owners"), paginated=True),
     _route(
         "POST",
-        "/crm/v4/associations/deals/(?P<to>contacts|companies)/batch/read",
+        f"/crm/v4/associations/(?P<source>{OBJECTS})/(?P<to>deals|contacts|companies)/batch/read",
         endpoints.associations,
-        _read("deals", "to"),
+        _read("source", "to"),
     ),
 )
 

@@ -80,12 +80,17 @@ def list_objects(app: HubSpotApp, *, query: dict, body: dict, obj: str) -> tuple
     archived = query.get("archived", "false").lower() == "true"
     ids, more = table.list_page(archived, after, limit)
     props = _wanted(app, obj, _names(query.get("properties")))
+    inline = _names(query.get("associations"))
+    unknown = [to for to in inline if (obj, to) not in app.state.associations]
+    if unknown:
+        raise BadRequestError(f"{obj} have no associations with {', '.join(unknown)}")
     results = [
         render.crm_record(
             table,
             table.rows[i],
             props,
             app.state.history.nested(i, with_history) if obj == "deals" and with_history else None,
+            {to: app.state.associations[(obj, to)].get(i, {}) for to in inline},
         )
         for i in ids
     ]
@@ -180,18 +185,22 @@ def owners(app: HubSpotApp, *, query: dict, body: dict) -> tuple[int, dict]:
     return 200, {"results": [render.owner(o) for o in page], **render.paging(next_after)}
 
 
-def associations(app: HubSpotApp, *, query: dict, body: dict, to: str) -> tuple[int, dict]:
+def associations(
+    app: HubSpotApp, *, query: dict, body: dict, source: str, to: str
+) -> tuple[int, dict]:
     started = _now()
     ids = [str(i.get("id")) for i in body.get("inputs") or []]
     if not ids or len(ids) > ASSOCIATIONS_LIMIT:
         raise BadRequestError(f"inputs must hold 1 to {ASSOCIATIONS_LIMIT} ids, got {len(ids)}")
-    links = app.state.associations[to]
-    results = [render.associations(i, to, links[i]) for i in ids if links.get(i)]
+    links = app.state.associations.get((source, to))
+    if links is None:
+        raise BadRequestError(f"{source} have no associations with {to}")
+    results = [render.associations(source, i, to, links[i]) for i in ids if links.get(i)]
     payload = {"status": "COMPLETE", "results": results, "startedAt": started}
     missing = [i for i in ids if not links.get(i)]
     if missing:
         payload["numErrors"] = 1
-        payload["errors"] = [_not_found("deals", missing, f"No {to} is associated")]
+        payload["errors"] = [_not_found(source, missing, f"No {to} is associated")]
     payload["completedAt"] = _now()
     return (207 if missing else 200), payload
 

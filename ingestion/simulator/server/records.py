@@ -1,4 +1,4 @@
-"""One CRM object type (deals, contacts, companies) as the HubSpot API holds it.
+"""One CRM object type (deals, contacts, companies, calls...) as the HubSpot API holds it.
 
 Records are kept flattened, exactly as the world's files hold them (every property a
 string), so the server's state can be compared column by column with what a connector
@@ -21,7 +21,15 @@ import pyarrow as pa
 RECORD_FIELDS = ("id", "archived", "archived_at")
 MODIFIED = {"deals": "hs_lastmodifieddate", "contacts": "lastmodifieddate"}
 DEFAULT_MODIFIED = "hs_lastmodifieddate"
-NUMBER_PROPERTIES = {"amount", "numberofemployees", "annualrevenue", "hs_object_id"}
+NUMBER_PROPERTIES = {
+    "amount",
+    "numberofemployees",
+    "annualrevenue",
+    "hs_object_id",
+    "hs_call_duration",
+}
+# Datetime properties whose names do not end in "date".
+DATETIME_PROPERTIES = {"hs_timestamp", "hs_meeting_start_time", "hs_meeting_end_time"}
 OPERATORS: dict[str, Callable[[object, object], bool]] = {
     "EQ": lambda a, b: a == b,
     "NEQ": lambda a, b: a != b,
@@ -72,8 +80,8 @@ def ms_iso(ms: int) -> str:
 def property_type(name: str) -> str:
     if name in NUMBER_PROPERTIES:
         return "number"
-    if name.endswith("date"):  # createdate, hs_lastmodifieddate, hs_lifecyclestage_*_date
-        return "datetime"
+    if name.endswith("date") or name in DATETIME_PROPERTIES:
+        return "datetime"  # createdate, hs_lastmodifieddate, hs_lifecyclestage_*_date...
     return "string"
 
 

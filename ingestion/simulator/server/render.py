@@ -42,10 +42,12 @@ def crm_record(
     row: dict,
     properties: list[str],
     history: dict[str, list[dict]] | None = None,
+    associations: dict[str, dict[str, int]] | None = None,
 ) -> dict:
-    """One object as list, search and batch read return it."""
+    """One object as list, search and batch read return it; ``associations`` (to object
+    -> associated ids) are inlined as the list endpoint's ``associations=`` asks."""
     updated = row[table.modified]
-    created = row.get("createdate")
+    created = row.get("createdate") or row.get("hs_createdate")
     record = {
         "id": row["id"],
         "properties": {
@@ -61,7 +63,22 @@ def crm_record(
         record["archivedAt"] = row.get("archived_at") or updated
     if history is not None:
         record["propertiesWithHistory"] = history
+    if associations:
+        record["associations"] = {
+            to: {
+                "results": [
+                    {"id": i, "type": f"{_singular(table.name)}_to_{_singular(to)}"}
+                    for i in targets
+                ]
+            }
+            for to, targets in associations.items()
+            if targets
+        }
     return record
+
+
+def _singular(obj: str) -> str:
+    return {"companies": "company"}.get(obj, obj.rstrip("s"))
 
 
 def property_definition(name: str, kind: str, hubspot_defined: bool) -> dict:
@@ -122,7 +139,7 @@ def pipelines(stages: list[dict]) -> dict:
     return {"results": list(out.values())}
 
 
-def associations(deal_id: str, to: str, targets: dict[str, int]) -> dict:
+def associations(source: str, from_id: str, to: str, targets: dict[str, int]) -> dict:
     """One ``from`` entry of a v4 batch association read."""
     entries = []
     for other, type_id in targets.items():
@@ -130,9 +147,10 @@ def associations(deal_id: str, to: str, targets: dict[str, int]) -> dict:
         if to == "companies" and type_id == 5:
             types.append(UNLABELLED_COMPANY)
         entries.append({"toObjectId": other, "associationTypes": types})
-        if to == "contacts" and zlib.crc32(f"{deal_id}:{other}".encode()) % 3 == 0:
+        labelled = source == "deals" and to == "contacts"
+        if labelled and zlib.crc32(f"{from_id}:{other}".encode()) % 3 == 0:
             entries.append({"toObjectId": other, "associationTypes": [DECISION_MAKER]})
-    return {"from": {"id": deal_id}, "to": entries}
+    return {"from": {"id": from_id}, "to": entries}
 
 
 def error(message: str, category: str, **extra: object) -> dict:

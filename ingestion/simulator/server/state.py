@@ -3,8 +3,11 @@
 Loaded once from a world folder. Tests edit it between or during syncs; every edit
 behaves like HubSpot: it bumps the last-modified date, appends property history for
 tracked deal properties, an archived record leaves the live listing, a merged-away record
-vanishes while its survivor names it in ``hs_merged_object_ids``. ``table(name)`` gives the
-state back in the world files' flattened shape, which is what a sync must land.
+vanishes while its survivor names it in ``hs_merged_object_ids`` and what was associated
+with it moves to the survivor (as engagements do, without being modified themselves).
+Engagements are served as HubSpot's engagement objects (calls, emails, meetings, notes,
+tasks; see engagements.py). ``table(name)`` gives the state back in the world files'
+flattened shape, which is what a sync must land.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pyarrow as pa
 from ingestion.simulator.history import PROPERTIES as TRACKED
 from ingestion.simulator.io import load_manifest, read_table
 from ingestion.simulator.schema import TABLES
+from ingestion.simulator.server import engagements
 from ingestion.simulator.server.history import History
 from ingestion.simulator.server.records import RECORD_FIELDS, CrmTable, iso_ms, ms_iso
 
@@ -36,13 +40,16 @@ class WorldState:
         self.lock = threading.RLock()
         self.crm = {name: CrmTable(name, read_table(world_dir, name)) for name in CRM_OBJECTS}
         self.history = History(read_table(world_dir, "deal_property_history"))
-        # to object -> deal id -> {associated id: association type id}
-        self.associations: dict[str, dict[str, dict[str, int]]] = {}
+        # (from object, to object) -> from id -> {associated id: association type id}
+        self.associations: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
         for to, column in ASSOCIATED.items():
             links: dict[str, dict[str, int]] = {}
             for row in read_table(world_dir, f"deal_{to}").to_pylist():
                 links.setdefault(row["deal_id"], {})[row[column]] = row["association_type_id"]
-            self.associations[to] = links
+            self.associations[("deals", to)] = links
+        objects, engagement_links = engagements.split(read_table(world_dir, "engagements"))
+        self.crm.update({name: CrmTable(name, table) for name, table in objects.items()})
+        self.associations.update(engagement_links)
         self.owners = read_table(world_dir, "owners").to_pylist()
         self.pipeline_stages = read_table(world_dir, "pipeline_stages").to_pylist()
         # Edits happen after the world's last moment, one second apart unless told otherwise.
@@ -126,19 +133,58 @@ class WorldState:
             merged = [i for i in (row.get("hs_merged_object_ids") or "").split(";") if i]
             row["hs_merged_object_ids"] = ";".join([*merged, loser])
             row[table.modified] = stamp
-            if name == "deals":
-                for links in self.associations.values():
-                    moved = links.pop(loser, {})
-                    links.setdefault(survivor, {}).update(
-                        {k: v for k, v in moved.items() if k not in links.get(survivor, {})}
-                    )
-            if name == "contacts":
-                for targets in self.associations["contacts"].values():
-                    if loser in targets:
-                        kind = targets.pop(loser)
-                        targets.setdefault(survivor, kind)
+            for (source, target), links in self.associations.items():
+                if source == name and loser in links:  # the loser's own associations
+                    moved = links.pop(loser)
+                    kept = links.setdefault(survivor, {})
+                    kept.update({k: v for k, v in moved.items() if k not in kept})
+                if target == name:  # records associated with the loser
+                    for targets in links.values():
+                        if loser in targets:
+                            targets.setdefault(survivor, targets.pop(loser))
             table.changed(membership=True)
             return stamp
+
+    def create(
+        self,
+        name: str,
+        properties: dict[str, str | None],
+        associations: dict[str, str] | None = None,
+        *,
+        at_ms: int | None = None,
+    ) -> str:
+        """Create a record (an engagement logged after the world's end); returns its id.
+
+        ``associations`` maps an object type (deals, contacts) to the id it is associated
+        with, with HubSpot's default association type.
+        """
+        with self.lock:
+            table = self.crm[name]
+            unknown = set(properties) - set(table.properties)
+            if unknown:
+                raise KeyError(f"{name} has no properties {sorted(unknown)}")
+            stamp = self._tick(at_ms)
+            record_id = str(max(int(i) for c in self.crm.values() for i in c.rows) + 1)
+            row = dict.fromkeys(table.columns)
+            row.update(properties, id=record_id, archived=False)
+            for created in ("createdate", "hs_createdate"):
+                if created in table.properties:
+                    row[created] = stamp
+            row[table.modified] = stamp
+            table.rows[record_id] = row
+            for to, other in (associations or {}).items():
+                kind = engagements.ASSOCIATION_TYPES[name][to]
+                self.associations[(name, to)][record_id] = {other: kind}
+            table.changed(membership=True)
+            return record_id
+
+    def associate(self, name: str, record_id: str, to: str, other: str) -> None:
+        """Move a record's association with ``to`` to another record, as a user relinking
+        a call to another deal does; the record's last-modified date does not move."""
+        with self.lock:
+            links = self.associations[(name, to)]
+            kind = next(iter(links.get(record_id, {}).values()), None)
+            links[record_id] = {other: kind or engagements.ASSOCIATION_TYPES[name][to]}
 
     def add_property(self, name: str, prop: str) -> None:
         """Create a custom property (schema drift); every record starts with no value."""
@@ -169,7 +215,7 @@ class WorldState:
         """The current state of one HubSpot table, flattened exactly like the world's files
         (plus custom properties, minus deleted ones), sorted by key."""
         with self.lock:
-            if name in self.crm:
+            if name in CRM_OBJECTS:
                 return self._crm_table(self.crm[name])
             if name == "deal_property_history":
                 return self.history.snapshot(set(self.crm["deals"].rows))
@@ -177,10 +223,13 @@ class WorldState:
                 to = name[5:]
                 rows = [
                     {"deal_id": deal, ASSOCIATED[to]: other, "association_type_id": kind}
-                    for deal, targets in sorted(self.associations[to].items())
+                    for deal, targets in sorted(self.associations[("deals", to)].items())
                     for other, kind in sorted(targets.items())
                 ]
                 return pa.Table.from_pylist(rows, schema=TABLES[name][1])
+            if name == "engagements":
+                records = {obj: self.crm[obj].rows for obj in engagements.OBJECTS.values()}
+                return engagements.flatten(records, self.associations)
             if name == "owners":
                 return pa.Table.from_pylist(self.owners, schema=TABLES[name][1])
             if name == "pipeline_stages":

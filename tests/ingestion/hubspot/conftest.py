@@ -33,6 +33,7 @@ SYNCED_TABLES = (
     "pipeline_stages",
     "deal_contacts",
     "deal_companies",
+    "engagements",
 )
 RAW = {obj.name: obj for obj in OBJECTS}
 START = datetime(2026, 1, 2, tzinfo=UTC)

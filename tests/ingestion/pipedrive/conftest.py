@@ -149,8 +149,10 @@ def assert_raw_matches_server(con, server) -> None:
     assert raw_current(con, "pipelines", ["id", "name"]) == pipelines
 
 
-def cursor(con) -> str | None:
-    row = con.execute("select cursor_value from raw_pipedrive._cursors").fetchone()
+def cursor(con, name: str = "deals") -> str | None:
+    row = con.execute(
+        "select cursor_value from raw_pipedrive._cursors where object = ?", [name]
+    ).fetchone()
     return row[0] if row else None
 
 

@@ -124,7 +124,7 @@ def test_edit_then_incremental_lands_only_the_change(sync, con, server):
     edited, deleted = live[0]["Id"], live[1]["Id"]
     new_stage = "Closed Lost" if live[0]["StageName"] != "Closed Lost" else "Closed Won"
     server.org.update_opportunity(edited, StageName=new_stage)
-    server.org.delete_opportunity(deleted)
+    server.org.delete("Opportunity", deleted)
 
     stats = sync()
     assert stats["Opportunity"].mode == "incremental"

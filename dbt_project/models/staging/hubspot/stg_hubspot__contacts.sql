@@ -12,6 +12,7 @@ renamed as (
         {{ source_key('hubspot', '_source_instance', 'associatedcompanyid') }} as company_key,
 
         -- strings
+        lower(nullif(trim(email), '')) as email,
         lifecyclestage as lifecycle_stage,
         nullif(trim(hs_analytics_source), '') as original_source,
         nullif(trim(hs_analytics_source_data_1), '') as original_source_detail_1,

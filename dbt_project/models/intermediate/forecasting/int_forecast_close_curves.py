@@ -1,0 +1,185 @@
+"""Time-to-close curves for every forecast as-of date, learned only from what was known then.
+
+Two kinds of curve, by day since the clock started:
+
+- stage curves, per pipeline, open stage and days-in-stage band: the clock starts at a
+  landmark (a past month end) for each deal then open in that stage and band, so a curve
+  describes deals like the ones open now, conditioned on where they are and how long they
+  have been there (a separate curve for every band pooled, ``any``, backs up thin bands);
+- creation curves, per pipeline (stage ``created``, band ``any``): the clock starts when a
+  deal is created, for the deals not created yet.
+
+Won and lost are competing outcomes, and a clock still running at the as-of instant is
+censored there: the Aalen-Johansen estimator gives the cumulative incidence of winning and
+of losing, and Kaplan-Meier survival is the share still open. It is computed here in numpy
+because a run fits about a thousand small curves and lifelines' AalenJohansenFitter costs
+about 20 ms a fit whatever its size (and jitters tied times at random); the tests check
+these curves against lifelines on the warehouse's data.
+
+A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
+the warehouse. The numeric code is plain functions so tests and benchmarks can import this
+file; each Python model is shipped on its own, so it carries its own ``to_pandas``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CENSORED, WON, LOST = 0, 1, 2
+DAY = np.timedelta64(1, "D")
+ANY_BAND = "any"
+CURVE_KEYS = ["pipeline_id", "start_point", "days_in_stage_band"]
+CLOCK_COLUMNS = [*CURVE_KEYS, "started_at", "closed_at", "is_won"]
+COLUMNS = [
+    "as_of_date",
+    *CURVE_KEYS,
+    "clocks",
+    "closes_observed",
+    "median_days_to_close",
+    "day",
+    "cif_won",
+    "cif_lost",
+    "survival",
+]
+
+
+def to_pandas(relation: Any) -> pd.DataFrame:
+    """A ``dbt.ref()`` result as pandas: DuckDB relations have ``.df()``, Snowpark and
+    BigQuery DataFrames ``.to_pandas()``, Spark ones ``.toPandas()``."""
+    for method in ("df", "to_pandas", "toPandas"):
+        if hasattr(relation, method):
+            return getattr(relation, method)()
+    raise TypeError(f"cannot turn a {type(relation).__name__} into a pandas DataFrame")
+
+
+def aalen_johansen(
+    durations: np.ndarray, outcomes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct times, and the cumulative incidence of winning and of losing just after each.
+
+    At each distinct time t with n clocks still running, w wins and l losses, survival
+    S(t) = S(t-) (1 - (w + l) / n) (Kaplan-Meier) and CIF_won(t) = CIF_won(t-) + S(t-) w / n.
+    """
+    order = np.argsort(durations, kind="stable")
+    times, first, _ = np.unique(durations[order], return_index=True, return_counts=True)
+    at_risk = durations.size - first
+    won = np.add.reduceat((outcomes[order] == WON).astype(float), first)
+    lost = np.add.reduceat((outcomes[order] == LOST).astype(float), first)
+    survival = np.cumprod(1.0 - (won + lost) / at_risk)
+    before = np.r_[1.0, survival[:-1]]
+    return times, np.cumsum(before * won / at_risk), np.cumsum(before * lost / at_risk)
+
+
+def close_curve(durations: np.ndarray, outcomes: np.ndarray, last_day: int) -> dict[str, Any]:
+    """The curve on whole days 0..last_day (columns as arrays), with the median days to
+    close, won or lost (null when fewer than half of the clocks are seen to close)."""
+    times, won, lost = aalen_johansen(durations, outcomes)
+    halved = np.searchsorted(won + lost, 0.5, side="left")
+    days = np.arange(last_day + 1)
+    at = np.searchsorted(times, days, side="right") - 1
+    # Clipped: sums of S(t-) w / n reach 1 + 1e-16 when every clock closes one way.
+    won_by, lost_by = (
+        np.clip(np.where(at >= 0, curve[np.maximum(at, 0)], 0.0), 0.0, 1.0) for curve in (won, lost)
+    )
+    return {
+        "clocks": durations.size,
+        "closes_observed": int((outcomes != CENSORED).sum()),
+        "median_days_to_close": times[halved] if halved < times.size else np.nan,
+        "day": days,
+        "cif_won": won_by,
+        "cif_lost": lost_by,
+        "survival": np.clip(1.0 - won_by - lost_by, 0.0, 1.0),
+    }
+
+
+def clocks_known_at(
+    clocks: pd.DataFrame, as_of_at: pd.Timestamp, landmark_months: int
+) -> pd.DataFrame:
+    """The clocks started before ``as_of_at`` (landmarks: within ``landmark_months`` months
+    before it) with their days run until their close, or until ``as_of_at`` if still open
+    then (censored), and the outcome known then."""
+    since = as_of_at - pd.DateOffset(months=landmark_months)
+    recent = (clocks.start_point == "created") | (clocks.started_at >= since)
+    known = clocks[(clocks.started_at < as_of_at) & recent]
+    closed = (known.closed_at < as_of_at).to_numpy(dtype=bool)
+    won = known.is_won.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    end = known.closed_at.where(closed, as_of_at)
+    return known[CURVE_KEYS].assign(
+        duration=((end - known.started_at) / DAY).to_numpy(dtype=float),
+        outcome=np.where(closed, np.where(won, WON, LOST), CENSORED),
+    )
+
+
+def curves_at(
+    clocks: pd.DataFrame, as_of_at: pd.Timestamp, landmark_months: int, last_day: int
+) -> pd.DataFrame:
+    """Every curve as known at ``as_of_at``: one per pipeline, start point and band, and one
+    per stage over all its bands."""
+    known = clocks_known_at(clocks, as_of_at, landmark_months)
+    pooled = known[known.start_point != "created"].assign(days_in_stage_band=ANY_BAND)
+    curves = []
+    for keys, group in pd.concat([known, pooled]).groupby(CURVE_KEYS, sort=True):
+        curve = close_curve(group.duration.to_numpy(), group.outcome.to_numpy(), last_day)
+        curves.append({**dict(zip(CURVE_KEYS, keys, strict=True)), **curve})
+    if not curves:
+        return pd.DataFrame(columns=COLUMNS)
+    # One frame from all curves' arrays: a frame per curve costs more than the estimator.
+    days = last_day + 1
+    return pd.DataFrame(
+        {
+            name: np.concatenate([curve[name] for curve in curves])
+            if name in ("day", "cif_won", "cif_lost", "survival")
+            else np.repeat([curve[name] for curve in curves], days)
+            for name in COLUMNS[1:]
+        }
+    )
+
+
+def landmark_clocks(open_deals: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One clock per deal open at a landmark: started then, in its stage and band."""
+    clocks = open_deals.merge(outcomes, on=["as_of_date", "deal_key"], how="left")
+    clocks = clocks.rename(columns={"canonical_stage": "start_point", "as_of_at": "started_at"})
+    return clocks[CLOCK_COLUMNS]
+
+
+def forecast_curves(
+    clocks: pd.DataFrame,
+    forecast_dates: pd.DataFrame,
+    horizon_days: pd.Series,
+    landmark_months: int,
+) -> pd.DataFrame:
+    """Curves for each forecast as-of date, on whole days up to its horizon's end."""
+    frames = []
+    for as_of in forecast_dates.sort_values("as_of_date").itertuples():
+        last_day = int(np.ceil(horizon_days[as_of.as_of_date]))
+        as_of_at = pd.Timestamp(as_of.as_of_at)
+        curves = curves_at(clocks, as_of_at, landmark_months, last_day)
+        frames.append(curves.assign(as_of_date=as_of.as_of_date))
+    return (
+        pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
+    )
+
+
+def model(dbt: Any, session: Any) -> pd.DataFrame:
+    dbt.config(packages=["numpy", "pandas"])
+    landmark_months = int(dbt.config.get("landmark_months"))
+    as_of_dates = to_pandas(dbt.ref("int_forecast_as_of_dates"))
+    periods = to_pandas(dbt.ref("int_forecast_periods"))
+    open_deals = to_pandas(dbt.ref("int_forecast_open_deals"))
+    outcomes = to_pandas(dbt.ref("int_forecast_deal_outcomes"))
+    time_to_close = to_pandas(dbt.ref("int_deal_time_to_close"))
+
+    landmarks = open_deals[open_deals.days_in_stage_band.notna() & ~open_deals.is_current]
+    creations = time_to_close[time_to_close.start_point == "created"].assign(
+        days_in_stage_band=ANY_BAND
+    )
+    clocks = pd.concat(
+        [landmark_clocks(landmarks, outcomes), creations[CLOCK_COLUMNS]],
+        ignore_index=True,
+    )
+    forecast_dates = as_of_dates[as_of_dates.is_current | as_of_dates.is_backtest]
+    horizon_days = periods.groupby("as_of_date").days_to_end.max()
+    return forecast_curves(clocks, forecast_dates, horizon_days, landmark_months)

@@ -1,0 +1,177 @@
+"""Monte Carlo revenue ranges per as-of date, forecast period and grain.
+
+Each draw decides every open deal's fate at once: won in one of the forecast periods (with
+its time-aware probabilities, int_deal_period_win_probabilities) or not won within them.
+Revenue is summed per owner cell (pipeline x team x owner) in every draw, and the team,
+pipeline and total of the same draw are sums of those cells, so every grain's P10 / P50 /
+P90 comes from the same draws. Draws are made a chunk of simulations at a time, so no
+deals x simulations matrix is ever held whole; they are drawn simulation by simulation from
+one generator seeded with (var forecast_seed, as-of date), so a seed gives the same results
+whatever the chunk size.
+
+A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
+the warehouse. The numeric code is plain functions so tests and benchmarks can import this
+file; each Python model is shipped on its own, so it carries its own ``to_pandas``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+QUANTILES = (0.1, 0.5, 0.9)
+LEVELS = ("owner", "team", "pipeline", "total")
+CELL_COLUMNS = ["pipeline_id", "team_name", "owner_key"]
+COLUMNS = [
+    "as_of_date",
+    "period_number",
+    "aggregation_level",
+    *CELL_COLUMNS,
+    "deals",
+    "simulations",
+    "expected_amount",
+    "mean_amount",
+    "p10_amount",
+    "p50_amount",
+    "p90_amount",
+]
+# Deal-draw pairs handled at once (about 4 MB of draws and 8 MB of indices, small enough
+# to stay in cache), whatever the number of deals.
+CHUNK_ELEMENTS = 500_000
+
+
+def to_pandas(relation: Any) -> pd.DataFrame:
+    """A ``dbt.ref()`` result as pandas: DuckDB relations have ``.df()``, Snowpark and
+    BigQuery DataFrames ``.to_pandas()``, Spark ones ``.toPandas()``."""
+    for method in ("df", "to_pandas", "toPandas"):
+        if hasattr(relation, method):
+            return getattr(relation, method)()
+    raise TypeError(f"cannot turn a {type(relation).__name__} into a pandas DataFrame")
+
+
+def simulate_cell_revenue(
+    probabilities: np.ndarray,
+    amounts: np.ndarray,
+    cells: np.ndarray,
+    n_cells: int,
+    simulations: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Revenue of each cell in each draw and period, shape (periods, simulations, cells).
+
+    ``probabilities`` is (deals, periods): each deal's chance of being won in each period
+    (a row sums to at most 1); ``cells`` holds each deal's cell. One uniform draw per deal
+    and simulation picks the period it is won in, or none (index ``periods``); one
+    weighted count per chunk then adds up the amounts by draw, cell and period.
+    """
+    n_deals, n_periods = probabilities.shape
+    upper = np.cumsum(probabilities, axis=1).astype(np.float32)
+    slots = n_periods + 1
+    revenue = np.zeros((n_periods, simulations, n_cells))
+    chunk = max(1, CHUNK_ELEMENTS // max(n_deals, 1))
+    # Per chunk row (a draw): its first bin; per deal: its cell's first slot.
+    draw_bins = (np.arange(chunk) * (n_cells * slots))[:, None]
+    cell_slots = cells.astype(np.int64) * slots
+    weights = np.tile(amounts.astype(float), chunk)
+    for first in range(0, simulations, chunk):
+        size = min(chunk, simulations - first)
+        draws = rng.random((size, n_deals), dtype=np.float32)
+        slot = (draws >= upper[:, 0]).astype(np.int64)
+        for period in range(1, n_periods):
+            slot += draws >= upper[:, period]
+        slot += cell_slots
+        slot += draw_bins[:size]
+        sums = np.bincount(
+            slot.ravel(), weights=weights[: slot.size], minlength=size * n_cells * slots
+        )
+        by_period = sums.reshape(size, n_cells, slots)[..., :n_periods]
+        revenue[:, first : first + size] = by_period.transpose(2, 0, 1)
+    return revenue
+
+
+def group_starts(keys: pd.DataFrame) -> np.ndarray:
+    """Index of the first row of each run of equal rows in sorted ``keys``."""
+    if keys.shape[1] == 0:
+        return np.zeros(1, dtype=np.intp)
+    keys = keys.fillna("")
+    changed = (keys != keys.shift()).any(axis=1).to_numpy()
+    changed[0] = True
+    return np.flatnonzero(changed)
+
+
+def summarise(
+    revenue: np.ndarray, expected: np.ndarray, deals: np.ndarray, cells: pd.DataFrame
+) -> pd.DataFrame:
+    """Mean, quantiles and analytic expectation per period at every grain, each grain's
+    per-draw revenue being the sum of its owner cells' revenue in that same draw. One
+    period and grain at a time, so only one draws x cells matrix is copied at once."""
+    frames = []
+    for level, depth in zip(LEVELS, (3, 2, 1, 0), strict=True):
+        keys = cells[CELL_COLUMNS[:depth]]
+        starts = group_starts(keys)
+        for period in range(revenue.shape[0]):
+            draws = revenue[period]
+            if starts.size < cells.shape[0]:
+                draws = np.add.reduceat(draws, starts, axis=1)
+            quantiles = np.quantile(draws, QUANTILES, axis=0)
+            frame = keys.iloc[starts].reset_index(drop=True).reindex(columns=CELL_COLUMNS)
+            frame.insert(0, "period_number", period + 1)
+            frame.insert(1, "aggregation_level", level)
+            frame["deals"] = np.add.reduceat(deals[period], starts)
+            frame["simulations"] = revenue.shape[1]
+            frame["expected_amount"] = np.add.reduceat(expected[period], starts)
+            frame["mean_amount"] = draws.mean(axis=0)
+            for at, name in enumerate(("p10_amount", "p50_amount", "p90_amount")):
+                frame[name] = quantiles[at]
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def simulate_as_of(
+    deal_periods: pd.DataFrame, simulations: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Monte Carlo summary of one as-of date's open deals (one row per deal and period)."""
+    deals = (
+        deal_periods.drop_duplicates("deal_key")
+        .sort_values([*CELL_COLUMNS, "deal_key"])
+        .reset_index(drop=True)
+    )
+    wide = deal_periods.pivot(index="deal_key", columns="period_number", values="win_probability")
+    probabilities = wide.sort_index(axis=1).loc[deals.deal_key].fillna(0.0).to_numpy(dtype=float)
+    amounts = deals.amount_reporting.to_numpy(dtype=float)
+    cell_starts = group_starts(deals[CELL_COLUMNS])
+    cells_of_deals = np.repeat(np.arange(cell_starts.size), np.diff(np.r_[cell_starts, len(deals)]))
+    revenue = simulate_cell_revenue(
+        probabilities, amounts, cells_of_deals, cell_starts.size, simulations, rng
+    )
+    expected = np.add.reduceat(probabilities * amounts[:, None], cell_starts, axis=0).T
+    counts = np.add.reduceat((probabilities > 0).astype(np.int64), cell_starts, axis=0).T
+    cells = deals[CELL_COLUMNS].iloc[cell_starts].reset_index(drop=True)
+    return summarise(revenue, expected, counts, cells)
+
+
+def seeded(seed: int, as_of_date: date) -> np.random.Generator:
+    """The generator of one as-of date: the same seed and date always draw the same."""
+    return np.random.default_rng(np.random.SeedSequence([seed, as_of_date.toordinal()]))
+
+
+def simulate_forecasts(deal_periods: pd.DataFrame, simulations: int, seed: int) -> pd.DataFrame:
+    """Monte Carlo summaries for every as-of date in ``deal_periods``."""
+    frames = []
+    for as_of_date, group in deal_periods.groupby("as_of_date", sort=True):
+        day = pd.Timestamp(as_of_date).date()
+        summary = simulate_as_of(group, simulations, seeded(seed, day))
+        summary.insert(0, "as_of_date", day)
+        frames.append(summary)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def model(dbt: Any, session: Any) -> pd.DataFrame:
+    dbt.config(packages=["numpy", "pandas"])
+    simulations = int(dbt.config.get("simulations"))
+    seed = int(dbt.config.get("seed"))
+    deal_periods = to_pandas(dbt.ref("int_deal_period_win_probabilities"))
+    return simulate_forecasts(deal_periods, simulations, seed)

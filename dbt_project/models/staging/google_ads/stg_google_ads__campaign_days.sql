@@ -1,0 +1,34 @@
+with source as (
+    {{ current_versions(source('raw_google_ads', 'campaign_days'), ['campaign_id', '"date"']) }}
+),
+
+renamed as (
+    select
+        -- ids
+        {{ source_key('google_ads', '_source_instance', 'campaign_id') }} as campaign_key,
+        'google_ads' as platform,
+        _source_instance as account_id,
+        campaign_id,
+
+        -- strings
+        campaign_name,
+        upper(currency_code) as currency_code,
+
+        -- numbers: cost in the account's currency (Google reports micros)
+        cast(
+            cast(cost_micros as {{ dbt.type_bigint() }}) / 1000000.0 as {{ dbt.type_numeric() }}
+        ) as cost,
+        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
+        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
+
+        -- dates
+        cast("date" as date) as spend_date,
+
+        -- versions
+        _load_sequence as load_sequence,
+        _loaded_at as loaded_at
+    from source
+    where not _vanished
+)
+
+select * from renamed

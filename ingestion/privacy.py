@@ -1,0 +1,235 @@
+"""Forgetting a person (a right-to-erasure request) in the raw layer.
+
+Every raw object declares where its records hold a person (:class:`PersonalData` on its
+:class:`RawObject`). Forgetting finds the person's ids in each source from their email
+address or an id, then, in one transaction: removes every version of their own records,
+removes records about them (an association whose key holds their id), clears references
+to them elsewhere (an activity keeps its deal and owner but no longer names its contact),
+and removes quarantined rows that carry any of it. Everything downstream is rebuilt from
+raw afterwards, so marts and history follow.
+
+A person still in the CRM comes back with the next full sync: erase them there first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from ingestion.csv_exports.objects import KINDS, raw_object
+from ingestion.hubspot import objects as hubspot_objects
+from ingestion.pipedrive import objects as pipedrive_objects
+from ingestion.raw.objects import PersonalData, RawObject
+from ingestion.salesforce import objects as salesforce_objects
+from ingestion.warehouse import transaction
+from ingestion.web_events.objects import EVENTS as WEB_EVENTS
+
+
+def personal_objects() -> list[tuple[RawObject, PersonalData]]:
+    """Every raw object of every source whose records hold or point at a person."""
+    objects = [
+        *hubspot_objects.OBJECTS,
+        *(sobject.raw for sobject in salesforce_objects.OBJECTS),
+        *pipedrive_objects.OBJECTS,
+        *(raw_object(kind, {}) for kind in KINDS.values()),
+        WEB_EVENTS,
+    ]
+    return [(obj, obj.personal) for obj in objects if obj.personal is not None]
+
+
+@dataclass
+class ForgetReport:
+    person_ids: dict[str, set[str]] = field(default_factory=dict)  # source system -> ids
+    removed: dict[str, int] = field(default_factory=dict)  # table -> rows removed
+    cleared: dict[str, int] = field(default_factory=dict)  # table -> references cleared
+
+    @property
+    def found(self) -> bool:
+        return any(self.person_ids.values())
+
+    def lines(self) -> list[str]:
+        people = ", ".join(
+            f"{len(ids)} in {system}" for system, ids in self.person_ids.items() if ids
+        )
+        lines = [f"records of the person found: {people or 'none'}"]
+        lines += [f"removed {rows:>6,} rows from {table}" for table, rows in self.removed.items()]
+        lines += [
+            f"cleared {rows:>6,} references in {table}" for table, rows in self.cleared.items()
+        ]
+        return lines
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str] | None:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return {column for (column,) in rows} or None
+
+
+def _email_matches(column: str) -> str:
+    """SQL: ``column`` is the address (parameter 1), alone or in a JSON list (parameter 2)."""
+    return f"(lower(trim({column})) = ? or contains(lower({column}), ?))"
+
+
+def _in_ids(expression: str) -> str:
+    """SQL: ``expression`` is one of the ids given as the next parameter."""
+    return f"list_contains(?::varchar[], {expression})"
+
+
+def _email_params(email: str) -> list[str]:
+    address = email.strip().lower()
+    return [address, f'"{address}"']
+
+
+def _find_ids(
+    con: duckdb.DuckDBPyConnection,
+    people: Iterable[tuple[RawObject, PersonalData]],
+    email: str | None,
+    person_id: str | None,
+) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for obj, personal in people:
+        columns = _columns(con, obj.table)
+        if personal.person_id is None or columns is None:
+            continue
+        conditions, params = [], []
+        if email and personal.email in columns:
+            conditions.append(_email_matches(personal.email))
+            params += _email_params(email)
+        if person_id:
+            conditions.append(f"{personal.person_id} = ?")
+            params.append(person_id)
+        if not conditions:
+            continue
+        merged = personal.merged_ids if personal.merged_ids in columns else "null"
+        rows = con.execute(
+            f"select {personal.person_id}, {merged} from {obj.table} "
+            f"where {' or '.join(conditions)}",
+            params,
+        ).fetchall()
+        ids = found.setdefault(personal.refers_to or obj.source_system, set())
+        for own_id, merged_ids in rows:
+            if own_id:
+                ids.add(own_id)
+            ids.update(i for i in (merged_ids or "").split(";") if i)
+    return found
+
+
+def _forget_in_table(
+    con: duckdb.DuckDBPyConnection,
+    obj: RawObject,
+    personal: PersonalData,
+    ids: list[str],
+    email: str | None,
+    report: ForgetReport,
+) -> None:
+    columns = _columns(con, obj.table)
+    if columns is None:
+        return
+    conditions, params = [], []
+    # The person's own records, and records about them (their id is part of the key).
+    for column in (personal.person_id, *(ref for ref in personal.references if ref in obj.key)):
+        if column:
+            conditions.append(_in_ids(column))
+            params.append(ids)
+    if email and personal.email in columns:
+        conditions.append(_email_matches(personal.email))
+        params += _email_params(email)
+    if conditions:
+        matched = " or ".join(conditions)
+        if personal.linked_by in columns:
+            linked = personal.linked_by
+            matched += f" or {linked} in (select {linked} from {obj.table} where {matched})"
+            params += params
+        removed = con.execute(f"delete from {obj.table} where {matched}", params).fetchone()[0]
+        if removed:
+            report.removed[obj.table] = removed
+    # Other records keep what is not personal: only the reference goes.
+    for ref in personal.references:
+        if ref in obj.key or ref not in columns:
+            continue
+        cleared = con.execute(
+            f"update {obj.table} set {ref} = null where {_in_ids(ref)}", [ids]
+        ).fetchone()[0]
+        if cleared:
+            report.cleared[f"{obj.table}.{ref}"] = cleared
+
+
+def _forget_in_quarantine(
+    con: duckdb.DuckDBPyConnection,
+    obj: RawObject,
+    personal: PersonalData,
+    ids: list[str],
+    email: str | None,
+    report: ForgetReport,
+) -> None:
+    """Quarantined rows keep the record as it arrived (JSON), so any that names the person
+    goes: it is evidence of a bad record, not data a mart needs."""
+    if _columns(con, obj.quarantine_table) is None:
+        return
+    conditions, params = [], []
+    for column in (personal.person_id, *personal.references):
+        if column:
+            conditions.append(_in_ids(f"json_extract_string(raw_payload, '$.{column}')"))
+            params.append(ids)
+    if personal.person_id:
+        conditions.append(_in_ids("record_key"))
+        params.append(ids)
+    if email and personal.email:
+        conditions.append(_email_matches(f"json_extract_string(raw_payload, '$.{personal.email}')"))
+        params += _email_params(email)
+    removed = con.execute(
+        f"delete from {obj.quarantine_table} where {' or '.join(conditions)}", params
+    ).fetchone()[0]
+    if removed:
+        report.removed[obj.quarantine_table] = removed
+
+
+def forget_person(
+    con: duckdb.DuckDBPyConnection, *, email: str | None = None, person_id: str | None = None
+) -> ForgetReport:
+    """Remove a person, found by email address or by their id in any source, from every raw
+    and quarantine table, all or nothing. Returns what was found and removed."""
+    if not (email or person_id):
+        raise ValueError("give the person's email address or id")
+    people = personal_objects()
+    report = ForgetReport()
+    with transaction(con):
+        report.person_ids = _find_ids(con, people, email, person_id)
+        for obj, personal in people:
+            system = personal.refers_to or obj.source_system
+            ids = sorted(report.person_ids.get(system, set()))
+            if not ids and not (email and personal.email):
+                continue
+            _forget_in_table(con, obj, personal, ids, email, report)
+            _forget_in_quarantine(con, obj, personal, ids, email, report)
+    return report
+
+
+def tables_mentioning(con: duckdb.DuckDBPyConnection, email: str) -> list[str]:
+    """Every table or view with a text column holding the address ``email`` (any case, as a
+    whole address, not inside a longer one): the proof that a forgotten person is gone
+    everywhere, marts and history included."""
+    columns = con.execute(
+        "select table_schema || '.' || table_name, list(column_name) "
+        "from information_schema.columns "
+        "where data_type = 'VARCHAR' and table_schema not in ('information_schema', 'pg_catalog') "
+        "group by 1 order by 1"
+    ).fetchall()
+    outside = "[^a-z0-9._%+-]"  # a character no address holds: the address ends there
+    pattern = f"(^|{outside}){re.escape(email.strip().lower())}($|{outside})"
+    return [
+        table
+        for table, names in columns
+        if con.execute(
+            f"select count(*) from {table} where "
+            + " or ".join(f'regexp_matches(lower("{name}"), ?)' for name in names),
+            [pattern] * len(names),
+        ).fetchone()[0]
+    ]

@@ -1,0 +1,145 @@
+"""Forgetting a person in the raw layer: their records go, references to them are cleared,
+everyone else's data stays."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from ingestion.csv_exports.objects import LEADS, raw_object
+from ingestion.hubspot import objects as hubspot
+from ingestion.pipedrive import objects as pipedrive
+from ingestion.privacy import forget_person, tables_mentioning
+from ingestion.raw import quarantine
+from ingestion.raw.snapshot import ensure_raw_table
+from ingestion.salesforce import objects as salesforce
+from ingestion.web_events.objects import EVENTS
+
+ROWS = {
+    salesforce.CONTACT.raw: [
+        {"Id": "C1", "Email": "Ann@Example.com", "FirstName": "Ann"},
+        {"Id": "C1", "Email": "Ann@Example.com", "FirstName": "Anne"},  # a later version
+        {"Id": "C2", "Email": "bob@example.com", "FirstName": "Bob"},
+    ],
+    salesforce.LEAD.raw: [{"Id": "L1", "Email": "ann@example.com"}],
+    salesforce.CAMPAIGN_MEMBER.raw: [
+        {"Id": "M1", "LeadId": "L1", "ContactId": None},
+        {"Id": "M2", "LeadId": None, "ContactId": "C2"},
+    ],
+    salesforce.TASK.raw: [{"Id": "T1", "WhoId": "C1"}, {"Id": "T2", "WhoId": "C2"}],
+    pipedrive.PERSONS: [
+        {"id": "7", "emails": json.dumps([{"value": "ann@example.com", "primary": True}])},
+        {"id": "8", "emails": json.dumps([{"value": "joann@example.com", "primary": True}])},
+    ],
+    pipedrive.ACTIVITIES: [{"id": "a1", "person_id": "7"}, {"id": "a2", "person_id": "8"}],
+    pipedrive.DEALS: [{"id": "d1", "person_id": "7"}],
+    raw_object(LEADS, {}): [{"lead_id": "X", "email": "ann@example.com"}, {"lead_id": "Y"}],
+    hubspot.CONTACTS: [
+        {"id": "100", "email": "ann@example.com", "hs_merged_object_ids": "90;91"},
+        {"id": "200", "email": "cy@example.com", "hs_merged_object_ids": None},
+    ],
+    hubspot.DEAL_CONTACTS: [
+        {"deal_id": "5", "contact_id": "100"},
+        {"deal_id": "6", "contact_id": "91"},  # the id Ann had before a merge
+        {"deal_id": "6", "contact_id": "200"},
+    ],
+    EVENTS: [
+        {"event_id": "w1", "anonymous_id": "A1", "user_id": None, "email": None},
+        {"event_id": "w2", "anonymous_id": "A1", "user_id": "100", "email": "ann@example.com"},
+        {"event_id": "w3", "anonymous_id": "A1", "user_id": None, "email": None},
+        {"event_id": "w4", "anonymous_id": "A2", "user_id": "200", "email": None},
+    ],
+    hubspot.ENGAGEMENTS: [
+        {"id": "e1", "deal_id": "5", "contact_id": "100"},
+        {"id": "e2", "deal_id": "6", "contact_id": "91"},
+        {"id": "e3", "deal_id": "6", "contact_id": "200"},
+    ],
+}
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    for obj, rows in ROWS.items():
+        columns = sorted({column for row in rows for column in row})
+        ensure_raw_table(connection, obj, [(column, "VARCHAR") for column in columns])
+        for row in rows:
+            names = ", ".join(row)
+            marks = ", ".join("?" for _ in row)
+            connection.execute(
+                f"insert into {obj.table} ({names}) values ({marks})", list(row.values())
+            )
+    quarantine.ensure_table(connection, salesforce.CONTACT.raw.quarantine_table)
+    connection.execute(
+        f"insert into {salesforce.CONTACT.raw.quarantine_table} "
+        "(load_id, source_system, object, record_key, rule, reason, raw_payload, quarantined_at) "
+        "values ('L0', 'salesforce', 'Contact', 'C1', 'CreatedDate_unparsable', 'bad', ?, now())",
+        [json.dumps({"Id": "C1", "Email": "ann@example.com", "CreatedDate": "soon"})],
+    )
+    yield connection
+    connection.close()
+
+
+def _values(con, table: str, column: str) -> list:
+    return sorted(
+        (v for (v,) in con.execute(f"select {column} from {table}").fetchall()),
+        key=lambda v: (v is None, v),
+    )
+
+
+def test_forget_by_email_removes_the_person_everywhere_and_keeps_the_rest(con):
+    report = forget_person(con, email="  ANN@example.com ")
+
+    assert report.person_ids == {
+        "salesforce": {"C1", "L1"},
+        "pipedrive": {"7"},
+        "csv": {"X"},
+        "hubspot": {"100", "90", "91"},
+    }
+    assert report.removed == {
+        "raw_salesforce.Contact": 2,
+        "quarantine.salesforce__Contact": 1,
+        "raw_salesforce.Lead": 1,
+        "raw_pipedrive.persons": 1,
+        "raw_csv.leads": 1,
+        "raw_hubspot.contacts": 1,
+        "raw_hubspot.deal_contacts": 2,
+        "raw_web_events.events": 3,  # the identified event and the visitor's others
+    }
+    assert report.cleared == {
+        "raw_salesforce.CampaignMember.LeadId": 1,
+        "raw_salesforce.Task.WhoId": 1,
+        "raw_pipedrive.deals.person_id": 1,
+        "raw_pipedrive.activities.person_id": 1,
+        "raw_hubspot.engagements.contact_id": 2,
+    }
+    # Everyone else's records, and the business facts around Ann, are untouched.
+    assert _values(con, "raw_salesforce.Contact", "Id") == ["C2"]
+    assert _values(con, "raw_salesforce.Task", "WhoId") == ["C2", None]
+    assert _values(con, "raw_pipedrive.persons", "id") == ["8"]
+    assert _values(con, "raw_pipedrive.deals", "id") == ["d1"]
+    assert _values(con, "raw_hubspot.deal_contacts", "contact_id") == ["200"]
+    assert _values(con, "raw_hubspot.engagements", "id") == ["e1", "e2", "e3"]
+    assert _values(con, "raw_csv.leads", "lead_id") == ["Y"]
+    assert _values(con, "raw_web_events.events", "event_id") == ["w4"]
+    assert tables_mentioning(con, "ann@example.com") == []
+    assert tables_mentioning(con, "joann@example.com") == ["raw_pipedrive.persons"]
+
+
+def test_forget_by_id_and_forgetting_twice(con):
+    report = forget_person(con, person_id="C2")
+    assert report.person_ids["salesforce"] == {"C2"}
+    assert report.removed == {"raw_salesforce.Contact": 1}
+    assert report.cleared == {
+        "raw_salesforce.CampaignMember.ContactId": 1,
+        "raw_salesforce.Task.WhoId": 1,
+    }
+    again = forget_person(con, person_id="C2")
+    assert not again.found and not again.removed and not again.cleared
+
+
+def test_forget_needs_someone():
+    with pytest.raises(ValueError, match="email address or id"):
+        forget_person(duckdb.connect())

@@ -1,0 +1,72 @@
+"""Fixtures for the marketing sources: a small world, its ad-platform server, a warehouse.
+
+The world is generated once per session; every test gets a fresh server (its own served
+state, so restatements and faults never leak between tests).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.ad_platforms.google_ads import GoogleAdsClient
+from ingestion.ad_platforms.meta_ads import MetaAdsClient
+from ingestion.retrying_http import RetryPolicy
+from ingestion.simulator import WorldConfig, generate_world
+from ingestion.simulator.ad_platforms_server import AdPlatformsServer
+
+WORLD = WorldConfig(seed=8, n_deals=300)
+TOKEN = "ya29.a0AfB_fake-oauth-access-token"
+DEVELOPER_TOKEN = "fake-developer-token-1234"
+LOADED_AT = datetime(2026, 1, 2, tzinfo=UTC)
+FAST_RETRY = RetryPolicy(max_attempts=4, max_total_wait_s=1000)
+
+
+class FakeClock:
+    """Waits that take no time; records every one."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("marketing") / "world"
+    generate_world(WORLD, out)
+    return out
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def server(world):
+    with AdPlatformsServer(world, token=TOKEN, developer_token=DEVELOPER_TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def google(server, clock) -> GoogleAdsClient:
+    return GoogleAdsClient(
+        server.base_url, TOKEN, DEVELOPER_TOKEN, sleep=clock.sleep, retry=FAST_RETRY
+    )
+
+
+@pytest.fixture
+def meta(server, clock) -> MetaAdsClient:
+    return MetaAdsClient(server.base_url, TOKEN, sleep=clock.sleep, retry=FAST_RETRY, page_size=50)
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield connection
+    connection.close()

@@ -1,0 +1,88 @@
+"""`funnelhouse forget`: after it, no table of the warehouse holds the person, and the
+business facts around them (deals, activities) are still counted."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+
+@pytest.fixture(scope="module")
+def forgotten(pipeline_run, tmp_path_factory, cli):
+    """A copy of the session's run in which one contact (with deals and activities) has
+    been forgotten, the address given in another case."""
+    contact_id, email = pipeline_run.query(
+        """select contacts.id, contacts.email
+        from raw_hubspot.contacts as contacts
+        inner join raw_hubspot.deal_contacts as links on contacts.id = links.contact_id
+        inner join raw_hubspot.engagements as engagements
+            on contacts.id = engagements.contact_id
+        where contacts.email is not null
+        group by all
+        order by count(distinct links.deal_id) desc, contacts.id
+        limit 1"""
+    )[0]
+    home = tmp_path_factory.mktemp("forget") / "home"
+    shutil.copytree(
+        pipeline_run.settings.home, home, symlinks=True, ignore=shutil.ignore_patterns("worlds")
+    )
+    args = ["forget", "--email", email.upper(), "--home", str(home)]
+    code, output = cli([*args, "--as-of", pipeline_run.as_of.isoformat()])
+    return contact_id, email, home, code, output
+
+
+def _query(home, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_forget_reports_what_it_removed_and_verifies(forgotten):
+    _, _, _, code, output = forgotten
+    assert code == 0, output
+    lines = output.splitlines()
+    assert "forget: records of the person found: 1 in hubspot" in lines
+    assert any(
+        line.startswith("forget: removed") and "raw_hubspot.contacts" in line for line in lines
+    )
+    assert any("raw_hubspot.deal_contacts" in line for line in lines)
+    assert any("cleared" in line and "raw_hubspot.engagements.contact_id" in line for line in lines)
+    assert lines[-1] == "forget: verified: no table or view of the warehouse holds the address"
+
+
+def test_no_table_keys_the_person_but_their_deals_and_activities_stay(pipeline_run, forgotten):
+    contact_id, _, home, _, _ = forgotten
+    portal = pipeline_run.query("select any_value(source_instance) from marts.deals")[0][0]
+    key = f"hubspot:{portal}:{contact_id}"
+    assert _query(
+        home, "select count(*) from intermediate.int_contacts where contact_key = ?", [key]
+    ) == [(0,)]
+    assert _query(home, "select count(*) from marts.deals where first_contact_key = ?", [key]) == [
+        (0,)
+    ]
+    for table, column in (("deal_contacts", "contact_id"), ("engagements", "contact_id")):
+        sql = f"select count(*) from raw_hubspot.{table} where {column} = ?"
+        assert _query(home, sql, [contact_id]) == [(0,)], table
+    for table in ("marts.deals", "raw_hubspot.engagements", "marts.deal_activity_timeline"):
+        before = pipeline_run.query(f"select count(*) from {table}")
+        assert _query(home, f"select count(*) from {table}") == before, table
+
+
+def test_no_file_of_the_home_holds_the_address(forgotten):
+    """Not the warehouse's free blocks, not the serving copy, not a log."""
+    _, email, home, _, _ = forgotten
+    needle = email.encode()
+    holding = [
+        str(path.relative_to(home))
+        for path in home.rglob("*")
+        if path.is_file() and needle in path.read_bytes().lower()
+    ]
+    assert holding == []
+
+
+def test_forgetting_again_changes_nothing(forgotten, cli):
+    _, email, home, _, _ = forgotten
+    code, output = cli(["forget", "--email", email, "--home", str(home)])
+    assert code == 0
+    assert output.splitlines()[-1] == "forget: no record holds that person; nothing changed"
