@@ -8,6 +8,7 @@ from dagster._utils.schedules import is_valid_cron_string
 
 from ingestion.settings import Settings, SettingsError
 from orchestration.assets.csv_exports import csv_exports_raw
+from orchestration.assets.quality_checks import raw_deal_checks
 
 MAIN_JOB_NAME = "main"
 
@@ -21,8 +22,12 @@ TRANSFORM_JOB_NAME = "transform"
 
 transform_job = dg.define_asset_job(
     TRANSFORM_JOB_NAME,
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"),
-    description="Rebuild and test everything from the raw tables as they are, reading no source.",
+    # The raw tables' blocking checks come along: bad raw rows must not reach the marts
+    # just because no source was read.
+    selection=(dg.AssetSelection.all() - dg.AssetSelection.groups("ingestion"))
+    | dg.AssetSelection.checks(raw_deal_checks),
+    description="Check the raw tables as they are, then rebuild and test everything after "
+    "them, reading no source.",
 )
 
 csv_exports_job = dg.define_asset_job(

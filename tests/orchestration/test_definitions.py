@@ -83,3 +83,13 @@ def test_marts_have_a_freshness_policy_and_sources_a_retry_policy(defs):
         if assets_def.is_executable and assets_def.op.retry_policy
     }
     assert set(retried) == {"hubspot_raw", "salesforce_raw", "pipedrive_raw", "ad_spend_raw"}
+
+
+def test_the_transform_job_checks_raw_deals_before_dbt(defs):
+    job = defs.resolve_job_def("transform")
+    steps = {node.name for node in job.graph.nodes}
+    assert {"raw_deal_expectations", "funnelhouse_dbt", "serving__serving_copy"} <= steps
+    assert not steps & {"hubspot_raw", "csv_exports_raw", "ad_spend_raw"}, "no source is read"
+    upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node("funnelhouse_dbt")
+    feeding = {output.node_name for outputs in upstream.values() for output in outputs}
+    assert feeding == {"raw_deal_expectations"}
