@@ -7,6 +7,14 @@
     of the same draws at every grain; new_deals (pipeline and total only) is the revenue
     expected from deals not created yet, a line of its own. Deals with bad input are left
     out of every sum (deal_win_probabilities lists them). -#}
+{#- Methods that count a deal in its close date's month: the amount each counts, and the
+    forecast categories it is limited to, as an SQL list (none: every open deal). -#}
+{%- set close_date_methods = {
+    'weighted': ('crm_probability * amount_reporting', none),
+    'historical': ('historical_win_probability * amount_reporting', none),
+    'commit': ('amount_reporting', "'commit'"),
+    'best_case': ('amount_reporting', "'commit', 'best_case'"),
+} -%}
 with deals as (
     select * from {{ ref('deal_win_probabilities') }}
     where not is_excluded_from_forecast
@@ -42,56 +50,22 @@ by_close_date as (
 ),
 
 deal_amounts as (
-    select
-        as_of_date,
-        period_number,
-        pipeline_id,
-        team_name,
-        owner_key,
-        'weighted' as method,
-        crm_probability * amount_reporting as amount
-    from by_close_date
+    {%- for method, (amount, categories) in close_date_methods.items() %}
+        select
+            as_of_date,
+            period_number,
+            pipeline_id,
+            team_name,
+            owner_key,
+            '{{ method }}' as method,
+            {{ amount }} as amount
+        from by_close_date
+        {%- if categories %}
+            where forecast_category in ({{ categories }})
+        {%- endif %}
 
-    union all
-
-    select
-        as_of_date,
-        period_number,
-        pipeline_id,
-        team_name,
-        owner_key,
-        'historical' as method,
-        historical_win_probability * amount_reporting as amount
-    from by_close_date
-
-    union all
-
-    select
-        as_of_date,
-        period_number,
-        pipeline_id,
-        team_name,
-        owner_key,
-        'commit' as method,
-        amount_reporting as amount
-    from by_close_date
-    where forecast_category = 'commit'
-
-    union all
-
-    select
-        as_of_date,
-        period_number,
-        pipeline_id,
-        team_name,
-        owner_key,
-        'best_case' as method,
-        amount_reporting as amount
-    from by_close_date
-    where forecast_category in ('commit', 'best_case')
-
-    union all
-
+        union all
+    {% endfor %}
     select
         as_of_date,
         period_number,
