@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from shared_datasets import DATASETS, lay_out_csv_examples
 
 from ingestion.demo import resolve_as_of
 from ingestion.settings import Settings, load_settings
@@ -23,6 +24,9 @@ from orchestration.cli import main
 
 SMALL_WORLD_DEALS = 2000
 SMALL_WORLD_SEED = 7
+MULTI_SOURCE_WORLD_DEALS = 300
+MULTI_SOURCE_WORLD_SEED = 5
+OLIST = DATASETS / "olist_marketing_funnel"
 
 
 @dataclass
@@ -67,4 +71,29 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
     code, summary = run_cli(args)
     assert code == 0, summary
     settings = load_settings(home=home, demo_deals=SMALL_WORLD_DEALS, demo_seed=SMALL_WORLD_SEED)
+    return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
+
+
+@pytest.fixture(scope="session")
+def multi_source_run(tmp_path_factory) -> PipelineRun:
+    """`funnelhouse run` with every source at once: a small world synced from all three
+    simulated CRMs (HubSpot, Salesforce, Pipedrive) plus Olist's real CSV exports.
+
+    One run serves the tests of every source beside HubSpot: each `funnelhouse run` costs
+    a minute or more, and the sources never share keys, so their tests filter by source.
+    """
+    if not OLIST.is_dir():
+        pytest.fail(f"the Olist export is expected at {OLIST} (../shared/datasets)")
+    home = tmp_path_factory.mktemp("multi_source_home")
+    mappings = lay_out_csv_examples(home / "csv", "olist_*.yml")
+    args = ["run", "--home", str(home), "--deals", str(MULTI_SOURCE_WORLD_DEALS)]
+    args += ["--seed", str(MULTI_SOURCE_WORLD_SEED), "--csv-mappings", str(mappings)]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FUNNELHOUSE_SALESFORCE_INSTANCE_URL", "demo")
+        env.setenv("FUNNELHOUSE_PIPEDRIVE_BASE_URL", "demo")
+        code, summary = run_cli(args)
+    assert code == 0, summary
+    settings = load_settings(
+        home=home, demo_deals=MULTI_SOURCE_WORLD_DEALS, demo_seed=MULTI_SOURCE_WORLD_SEED
+    )
     return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)

@@ -14,12 +14,8 @@ from ingestion.simulator.salesforce_server.org import sf_id
 OFFLINE = {"events", "outbound"}
 
 
-def test_offline_campaign_responses_are_touches_on_their_opportunities(cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("FUNNELHOUSE_SALESFORCE_INSTANCE_URL", "demo")
-    # Not the exit code: it also reflects other areas' tests. The queries below need the
-    # marketing models built, and fail with the run's summary when they are not.
-    _, summary = cli(["run", "--home", str(tmp_path), "--deals", "300", "--seed", "9"])
-    world = tmp_path / "worlds" / "seed9-deals300"
+def test_offline_campaign_responses_are_touches_on_their_opportunities(multi_source_run):
+    world, summary = multi_source_run.world_dir, multi_source_run.summary
     org = sf_id("00D", load_manifest(world)["portal_id"])
     channel_of = {
         r["campaign_id"]: r["channel"] for r in read_table(world, "campaigns").to_pylist()
@@ -34,7 +30,7 @@ def test_offline_campaign_responses_are_touches_on_their_opportunities(cli, tmp_
         (f"salesforce:{org}:{sf_id('00Q', contact)}", at.replace(tzinfo=None), channel_of[campaign])
         for (campaign, contact), at in first.items()
     }
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(multi_source_run.settings.warehouse_path), read_only=True) as con:
         touches = con.execute(
             "select person_key, occurred_at, channel from intermediate.int_marketing_touches "
             "where touch_source = 'salesforce_campaign_member'"

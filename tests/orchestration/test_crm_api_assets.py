@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import duckdb
 
-
-def test_demo_salesforce_and_pipedrive_land_every_listed_deal(cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("FUNNELHOUSE_SALESFORCE_INSTANCE_URL", "demo")
-    monkeypatch.setenv("FUNNELHOUSE_PIPEDRIVE_BASE_URL", "demo")
-    code, summary = cli(["run", "--home", str(tmp_path), "--deals", "300", "--seed", "5"])
-    assert code == 0, summary
-    assert "load (raw_salesforce)" in summary and "load (raw_pipedrive)" in summary
-    world = tmp_path / "worlds" / "seed5-deals300"
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        listed = con.execute(
-            f"select count(*) from read_parquet('{world}/hubspot/deals/*.parquet')"
-        ).fetchone()[0]
-        opportunities, deleted = con.execute(
-            """select count(distinct "Id"), count(distinct "Id") filter (where "IsDeleted" = 'true')
-            from raw_salesforce."Opportunity" """
-        ).fetchone()
-        quarantined_sf = con.execute(
-            "select count(*) from quarantine.salesforce__Opportunity"
-        ).fetchone()[0]
-        deals = con.execute("select count(distinct id) from raw_pipedrive.deals").fetchone()[0]
-        quarantined_pd = con.execute("select count(*) from quarantine.pipedrive__deals").fetchone()[
-            0
-        ]
+def test_demo_salesforce_and_pipedrive_land_every_listed_deal(multi_source_run):
+    run = multi_source_run
+    assert "load (raw_salesforce)" in run.summary and "load (raw_pipedrive)" in run.summary
+    [(listed,)] = run.query(
+        f"select count(*) from read_parquet('{run.world_dir}/hubspot/deals/*.parquet')"
+    )
+    [(opportunities, deleted)] = run.query(
+        """select count(distinct "Id"), count(distinct "Id") filter (where "IsDeleted" = 'true')
+        from raw_salesforce."Opportunity" """
+    )
+    [(quarantined_sf,)] = run.query("select count(*) from quarantine.salesforce__Opportunity")
+    [(deals,)] = run.query("select count(distinct id) from raw_pipedrive.deals")
+    [(quarantined_pd,)] = run.query("select count(*) from quarantine.pipedrive__deals")
     assert opportunities + quarantined_sf == listed
     assert deleted > 0
     assert deals + quarantined_pd == listed
@@ -37,21 +26,18 @@ def _world_id(source: str, deal_id: str) -> str:
     return str(int(deal_id[3:])) if source == "salesforce" else deal_id
 
 
-def test_three_crms_of_one_world_give_the_same_deals_and_stage_paths(cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("FUNNELHOUSE_SALESFORCE_INSTANCE_URL", "demo")
-    monkeypatch.setenv("FUNNELHOUSE_PIPEDRIVE_BASE_URL", "demo")
-    code, summary = cli(["run", "--home", str(tmp_path), "--deals", "300", "--seed", "6"])
-    assert code == 0, summary
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        deals = con.execute(
-            "select source_system, deal_id, outcome, canonical_stage, is_deleted, cycle_days "
-            "from marts.deals"
-        ).fetchall()
-        paths = con.execute(
-            "select d.source_system, d.deal_id, "
-            "string_agg(v.canonical_stage, '>' order by v.visit_number) "
-            "from marts.deal_stage_visits v join marts.deals d using (deal_key) group by 1, 2"
-        ).fetchall()
+def test_three_crms_of_one_world_give_the_same_deals_and_stage_paths(multi_source_run):
+    crms = "('hubspot', 'salesforce', 'pipedrive')"  # the run's CSV exports are another world
+    deals = multi_source_run.query(
+        "select source_system, deal_id, outcome, canonical_stage, is_deleted, cycle_days "
+        f"from marts.deals where source_system in {crms}"
+    )
+    paths = multi_source_run.query(
+        "select d.source_system, d.deal_id, "
+        "string_agg(v.canonical_stage, '>' order by v.visit_number) "
+        "from marts.deal_stage_visits v join marts.deals d using (deal_key) "
+        f"where d.source_system in {crms} group by 1, 2"
+    )
     by_source: dict[str, dict] = {}
     for source, deal_id, *state in deals:
         by_source.setdefault(source, {})[_world_id(source, deal_id)] = state

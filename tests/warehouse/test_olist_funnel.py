@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from shared_datasets import DATASETS, lay_out_csv_examples
-
-OLIST = DATASETS / "olist_marketing_funnel"
+from conftest import OLIST
 
 
 @pytest.fixture(scope="module")
-def olist_run(tmp_path_factory, cli):
-    """`funnelhouse run` on a small simulated world plus the Olist exports."""
-    if not OLIST.is_dir():
-        pytest.fail(f"the Olist export is expected at {OLIST} (../shared/datasets)")
-    home = tmp_path_factory.mktemp("olist_home")
-    mappings = lay_out_csv_examples(home / "csv", "olist_*.yml")
-    args = ["run", "--home", str(home), "--deals", "300", "--seed", "3"]
-    code, summary = cli([*args, "--csv-mappings", str(mappings)])
-    assert code == 0, summary
-    return home, summary
+def olist_run(multi_source_run):
+    """The run of every source, whose CSV exports are Olist's (source instance 'olist')."""
+    return multi_source_run.settings.home, multi_source_run.summary
 
 
 @pytest.fixture(scope="module")
