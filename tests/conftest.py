@@ -21,6 +21,7 @@ from ingestion.demo import resolve_as_of
 from ingestion.settings import Settings, load_settings
 from ingestion.simulator import read_table
 from orchestration.cli import main
+from orchestration.serving import open_serving, read_publication
 
 SMALL_WORLD_DEALS = 2000
 SMALL_WORLD_SEED = 7
@@ -47,6 +48,12 @@ class PipelineRun:
 
     def truth(self, name: str) -> pa.Table:
         return read_table(self.world_dir, name)
+
+
+def published_version(settings: Settings) -> str:
+    """The version of the marts the serving copy holds now."""
+    with open_serving(settings) as con:
+        return read_publication(con).version
 
 
 def run_cli(args: list[str]) -> tuple[int, str]:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import duckdb
+import pytest
+from conftest import published_version
+from report.serving_reader import Reader
 
 MART_TABLES = ("marts.deals", "marts.deal_stage_visits", "marts.calendar_days")
 
@@ -54,16 +58,45 @@ def test_summary_reports_phases_marts_checks_and_where_to_look(pipeline_run):
     ]
 
 
-def test_rerun_yields_identical_marts_and_no_new_raw_rows(pipeline_run, cli):
-    before, raw_before = _fingerprints(pipeline_run), _raw_versions(pipeline_run)
-    code, summary = cli(pipeline_run.cli_args)
-    assert code == 0, summary
-    assert _fingerprints(pipeline_run) == before
+@dataclass
+class Rerun:
+    code: int
+    summary: str
+    marts_before: dict[str, tuple]
+    raw_before: list[tuple]
+    published_before: str
+    held: dict  # what the BI reader saw while it held the serving copy open
+
+
+@pytest.fixture(scope="module")
+def rerun(pipeline_run, cli, tmp_path_factory) -> Rerun:
+    """The session's run again on its own home, while a BI tool holds the serving copy open."""
+    marts_before, raw_before = _fingerprints(pipeline_run), _raw_versions(pipeline_run)
+    published_before = published_version(pipeline_run.settings)
+    stop = tmp_path_factory.mktemp("rerun") / "stop"
+    holder = Reader(pipeline_run.settings.serving_root, "hold", stop)
+    try:
+        code, summary = cli(pipeline_run.cli_args)
+    finally:
+        stop.touch()
+    return Rerun(code, summary, marts_before, raw_before, published_before, holder.result())
+
+
+def test_rerun_yields_identical_marts_and_no_new_raw_rows(pipeline_run, rerun):
+    assert rerun.code == 0, rerun.summary
+    assert _fingerprints(pipeline_run) == rerun.marts_before
     raw_counts = pipeline_run.query(
         "select count(*), count(distinct _load_id) from raw_hubspot.deals"
     )[0]
     assert raw_counts[1] == 1, "the rerun added versions of unchanged deals"
-    assert len(_raw_versions(pipeline_run)) == len(raw_before)
+    assert len(_raw_versions(pipeline_run)) == len(rerun.raw_before)
+
+
+def test_a_rerun_is_not_blocked_by_a_reader_holding_the_serving_copy(pipeline_run, rerun):
+    assert rerun.code == 0, rerun.summary
+    assert rerun.held["versions"] == [rerun.published_before]
+    assert rerun.held["problems"] == []
+    assert published_version(pipeline_run.settings) != rerun.published_before
 
 
 def test_unknown_option_is_one_line_and_exit_2(cli, capsys):

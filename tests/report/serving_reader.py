@@ -6,15 +6,34 @@
 read-only connection open the whole time. Every read checks that each mart holds the
 rows its version's publication table records (one complete version, never a mix), and
 the same for the Parquet version `current` points to. Prints a JSON summary at the end.
+Tests start it through `Reader`.
 """
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+
+
+class Reader:
+    """This script in its own process, as a BI tool would be."""
+
+    def __init__(self, serving_dir: Path, mode: str, stop: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, str(serving_dir), str(stop), mode],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "ready"
+
+    def result(self) -> dict:
+        out, _ = self.process.communicate(timeout=120)
+        assert self.process.returncode == 0, out
+        return json.loads(out.strip().splitlines()[-1])
 
 
 def check_database(con: duckdb.DuckDBPyConnection) -> tuple[str, list[str]]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import published_version
+from report.serving_reader import Reader
 
 from ingestion.settings import load_settings
 from orchestration.dbt_manifest import MANIFEST_PATH
@@ -21,37 +20,12 @@ from orchestration.serving import (
     personal_columns,
     publish,
     publishing,
-    read_publication,
 )
-
-READER = Path(__file__).with_name("serving_reader.py")
-
-
-def _published(settings) -> dict:
-    with open_serving(settings) as con:
-        return {"version": read_publication(con).version}
 
 
 def _parquet_version(settings) -> str:
     current = settings.serving_parquet_dir / "current"
     return json.loads((current / "publication.json").read_text())["version"]
-
-
-class Reader:
-    """serving_reader.py in its own process, as a BI tool would be."""
-
-    def __init__(self, serving_dir: Path, mode: str, stop: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(READER), str(serving_dir), str(stop), mode],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout.readline().strip() == "ready"
-
-    def result(self) -> dict:
-        out, _ = self.process.communicate(timeout=120)
-        assert self.process.returncode == 0, out
-        return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -76,7 +50,7 @@ def test_the_run_published_every_mart_table(pipeline_run, serving):
     for mart, rows in published:
         assert pipeline_run.query(f"select count(*) from marts.{mart}")[0][0] == rows
     settings = pipeline_run.settings
-    assert _parquet_version(settings) == _published(settings)["version"]
+    assert _parquet_version(settings) == published_version(settings)
     money = "select round(sum(amount_reporting), 2) from "
     parquet = settings.serving_parquet_dir / "current" / "deals.parquet"
     with duckdb.connect() as con:
@@ -150,7 +124,7 @@ def test_readers_never_block_a_publish_and_see_one_whole_version(two_warehouses,
     assert looped["problems"] == []
     assert len(looped["versions"]) >= 3 and set(looped["versions"]) <= set(versions)
     assert len(looped["parquet_versions"]) >= 3
-    assert _published(first)["version"] == versions[-1] == _parquet_version(first)
+    assert published_version(first) == versions[-1] == _parquet_version(first)
     kept = sorted(p.name for p in (first.serving_parquet_dir / "versions").iterdir())
     assert kept == versions[-publishing.KEPT_PARQUET_VERSIONS :]
 
@@ -166,20 +140,5 @@ def test_a_failed_publish_keeps_the_previous_version(two_warehouses, monkeypatch
     monkeypatch.setattr(publishing, "_record", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         publish(first, as_of, personal)
-    assert _published(first)["version"] == before == _parquet_version(first)
+    assert published_version(first) == before == _parquet_version(first)
     assert [p.name for p in first.serving_root.rglob(".*")] == [], "no half-made version left"
-
-
-def test_a_rerun_is_not_blocked_by_a_reader_holding_the_serving_copy(pipeline_run, cli, tmp_path):
-    settings = pipeline_run.settings
-    before = _published(settings)["version"]
-    stop = tmp_path / "stop"
-    holder = Reader(settings.serving_root, "hold", stop)
-    try:
-        code, summary = cli(pipeline_run.cli_args)
-    finally:
-        stop.touch()
-    held = holder.result()
-    assert code == 0, summary
-    assert held["versions"] == [before] and held["problems"] == []
-    assert _published(settings)["version"] != before
