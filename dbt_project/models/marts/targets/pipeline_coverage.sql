@@ -1,7 +1,8 @@
 {#- Each sales target whose period is not over at the as-of date: the open pipeline due in
     it (open deals at the as-of date whose close date falls in the period, or has already
-    passed while the period is the current one; amounts at the as-of day's rate; the
-    current owner's, as open-pipeline views credit) over the target still to win, against
+    passed while the period holds the day after the as-of date, as revenue_forecast counts
+    them; amounts at the as-of day's rate; the current owner's, as open-pipeline views
+    credit) over the target still to win, against
     the coverage the historical win rate requires (1 / win rate by value over the closed
     deals of var target_coverage_win_rate_months months before the as-of month, of the
     same owner at close or team and pipeline; the pipeline's when those closed nothing). -#}
@@ -65,7 +66,7 @@ due as (
             and open_deals.close_date < attainment.period_end_date
             and (
                 open_deals.close_date >= attainment.period_start_date
-                or attainment.period_status = 'current'
+                or attainment.period_start_date <= {{ dbt.dateadd('day', 1, as_of_date()) }}
             )
             and (
                 (attainment.target_level = 'owner' and open_deals.owner_key = attainment.owner_key)
