@@ -1,9 +1,10 @@
 """The sales plan of a world: monthly bookings and pipeline-creation targets, as a CSV export.
 
 A sales leader sets each rep's monthly quota from what reps like them achieve: here, the
-rep's own average month (won deals at their close-date month, credited to the owner at
-close; deals created, at their creation month) times a stretch of 90-130%, rounded to a
-thousand dollars. A team's target is its reps' quotas summed, less the usual 10%
+rep's bookings per month of the world (won deals credited to the owner at close) and
+pipeline created per month (deals of their current owner), each times a stretch of
+90-130%, rounded to a thousand dollars; reps who never won in a pipeline get no target
+in it. A team's target is its reps' quotas summed, less the usual 10%
 over-assignment. Targets cover every month of the world a rep was on the team, and the
 quarter after it (the plan ahead, which the forecasts reach). Amounts are in USD at
 plan rates, the portal's long-run rates.
