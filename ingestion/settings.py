@@ -154,10 +154,16 @@ class Settings:
     def demo_world_dir(self) -> Path:
         return self.worlds_dir / f"seed{self.demo_seed}-deals{self.demo_deals}"
 
+    @property
+    def crm_is_demo(self) -> bool:
+        """Whether HubSpot is the embedded demo: then the demo world also supplies the
+        sources a real CRM's warehouse would never get simulated (spend, events, targets)."""
+        return self.hubspot_base_url is None
+
     def marketing_target(self, configured: str | None) -> str | None:
         """Where a marketing source comes from: as configured, else ``demo`` when HubSpot
-        is the demo too (a real CRM's warehouse never gets simulated spend or events)."""
-        return configured or (None if self.hubspot_base_url else "demo")
+        is the demo too."""
+        return configured or ("demo" if self.crm_is_demo else None)
 
     def dbt_vars(self, as_of: date) -> dict[str, Any]:
         """The --vars of every dbt invocation: the connection (dbt_project/profiles.yml

@@ -4,7 +4,7 @@ A CRM without an API leaves a folder of exports whose column names, date formats
 stage labels are its own. The mapping is where that knowledge lives, so the loader stays
 generic and a new CRM needs a YAML file, not code::
 
-    kind: deals                     # deals | leads | stage_history | activities
+    kind: deals                     # deals | leads | stage_history | activities | targets
     instance: acme_crm              # becomes _source_instance
     files: exports/deals_*.csv      # a glob, relative to this file
     columns:                        # canonical field: the file's column
@@ -196,9 +196,9 @@ def _parse(path: Path, raw: dict[str, Any]) -> ExportMapping:
     if not all(isinstance(relabel, dict) for relabel in values.values()):
         raise ValueError("values must map each field to {value as read: value to land}")
     formats = _date_formats(_fields(raw, "date_formats", kind.dates, f"{kind.name} date"))
-    missing_key = [f for f in kind.key if f not in columns]
-    if missing_key:
-        raise ValueError(f"columns must map the key field(s) {', '.join(missing_key)}")
+    missing = [f for f in kind.required_fields if f not in columns]
+    if missing:
+        raise ValueError(f"columns must map the required field(s) {', '.join(missing)}")
     if kind is DEALS and not {"stage", "status"} & {*columns, *constants, *defaults}:
         raise ValueError("a deals mapping needs a stage or a status (a column or a constant)")
     if kind is ACTIVITIES and "type" not in {*columns, *constants, *defaults}:

@@ -1,8 +1,9 @@
 """The canonical exports a CSV source lands in ``raw_csv``: their fields, keys and record rules.
 
 A CRM without an API still exports deals, leads and sometimes stage history and
-activities; whatever the file calls its columns, the mapping renames them to these
-fields, so every CSV instance lands in the same four tables and dbt reads one shape.
+activities, and sales plans live in spreadsheets (targets); whatever the file calls its
+columns, the mapping renames them to these fields, so every CSV instance lands in the
+same tables and dbt reads one shape.
 
 The rules are the shared ones from :mod:`ingestion.raw.objects`, with the row's file and
 line put in front of each reason: a reader of ``quarantine.csv__deals`` must be able to
@@ -20,6 +21,7 @@ from ingestion.raw.objects import (
     RawObject,
     Rule,
     decimal_string,
+    non_negative,
     required,
     timestamp_string,
 )
@@ -39,6 +41,14 @@ class ExportKind:
     numbers: tuple[str, ...] = ()
     object_kind: ObjectKind = ObjectKind.ENTITY
     personal: PersonalData | None = None
+    # Fields every row must have; default: the key. A key part may then be null.
+    required: tuple[str, ...] | None = None
+    # Rules of this kind alone, checked after the shared ones.
+    rules: tuple[Rule, ...] = ()
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return self.key if self.required is None else self.required
 
 
 DEALS = ExportKind(
@@ -103,8 +113,41 @@ ACTIVITIES = ExportKind(
     numbers=("duration_minutes",),
     personal=PersonalData(references=("contact_id",)),
 )
+# Sales targets: one row per period x pipeline x team or owner (the other left blank). A
+# period is a calendar month (2025-02) or a fiscal quarter (FY2025-Q1, in the fiscal
+# calendar setting); amounts are in ``currency`` (blank: the reporting currency). Rules
+# here judge a row alone; overlaps and unknown teams or owners need the calendar and the
+# CRM, so dbt checks those (int_sales_targets).
+TARGET_AMOUNTS = ("bookings_target", "pipeline_target")
+_FIX = " || '; fix the row in the targets export and rerun'"
+TARGET_PERIOD_PATTERN = r"\d{4}-(0[1-9]|1[0-2])|FY\d{4}-Q[1-4]"
+TARGETS = ExportKind(
+    "targets",
+    key=("period", "pipeline", "team", "owner"),
+    fields=("period", "pipeline", "team", "owner", "currency", *TARGET_AMOUNTS),
+    dates=(),
+    numbers=TARGET_AMOUNTS,
+    required=("period", "pipeline", "bookings_target"),
+    rules=(
+        Rule(
+            name="period_unrecognised",
+            field="period",
+            violated=f"not regexp_full_match(trim(period), '{TARGET_PERIOD_PATTERN}')",
+            reason="'period ''' || period || ''' is neither a month (2025-02) nor a fiscal "
+            "quarter (FY2025-Q1)'" + _FIX,
+        ),
+        Rule(
+            name="team_or_owner",
+            field="owner",
+            violated="(nullif(trim(team), '') is null) = (nullif(trim(owner), '') is null)",
+            reason="'team and owner are both ' || case when team is null then 'blank' "
+            "else 'filled' end || ': a target is for a team or for an owner'" + _FIX,
+        ),
+        *(replace(rule, reason=rule.reason + _FIX) for rule in map(non_negative, TARGET_AMOUNTS)),
+    ),
+)
 KINDS: dict[str, ExportKind] = {
-    kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY, ACTIVITIES)
+    kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY, ACTIVITIES, TARGETS)
 }
 
 
@@ -132,9 +175,10 @@ def raw_object(
     relation must then carry; rows derived in the warehouse have no file to name.
     """
     rules = [
-        *(required(field) for field in kind.key),
+        *(required(field) for field in kind.required_fields),
         *(_date_rule(field, date_formats.get(field, ())) for field in kind.dates),
         *(decimal_string(field) for field in kind.numbers),
+        *kind.rules,
     ]
     if located:
         rules = [replace(r, reason=f"{LOCATION_COLUMN} || ': ' || {r.reason}") for r in rules]

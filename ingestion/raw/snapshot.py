@@ -280,7 +280,10 @@ def load_snapshot(
     vanished = 0
     if complete and obj.kind is ObjectKind.ENTITY:
         # A quarantined record is still in the source, so only keys absent from the read vanish.
-        same_key = " and ".join(f"r.{_quote(c)} = l.{_quote(c)}" for c in obj.key)
+        # A key part may be null (a target names a team or an owner): null matches null.
+        same_key = " and ".join(
+            f"r.{_quote(c)} is not distinct from l.{_quote(c)}" for c in obj.key
+        )
         vanished = _insert_tombstones(
             con, obj, f"not exists (select 1 from _checked r where {same_key})", metadata
         )

@@ -35,6 +35,7 @@ STREAM_ID: dict[str, int] = {
     "malformed": 11,
     "visitors": 12,
     "web_events": 13,
+    "targets": 14,
 }
 
 NULL_MS = np.iinfo(np.int64).min

@@ -1,11 +1,17 @@
-"""CSV exports into raw_csv: CRMs without an API, landed from YAML-mapped files."""
+"""CSV exports into raw_csv: CRMs without an API and sales targets, from YAML-mapped files.
+
+With HubSpot the demo, the demo world's targets export lands too, so the target marts
+have a plan to measure against out of the box.
+"""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from ingestion.csv_exports import KIND_NAMES, ensure_raw_tables, land_csv_exports
+from ingestion.csv_exports import KIND_NAMES, ensure_raw_tables, land_csv_exports, mapping_files
+from ingestion.demo import ensure_demo_world
+from ingestion.simulator.targets import write_targets_export
 from ingestion.warehouse import connect
 from orchestration.assets.hubspot import WAREHOUSE_POOL
 from orchestration.progress import reporter
@@ -30,13 +36,16 @@ def csv_exports_raw(
 ) -> Iterator[dg.MaterializeResult]:
     config = settings.load()
     progress = reporter(context, "load")
+    mappings = mapping_files(config.csv_mappings) if config.csv_mappings else []
+    if config.crm_is_demo:
+        mappings.append(write_targets_export(ensure_demo_world(config, progress)))
     with connect(config) as con:
         ensure_raw_tables(con)
         stats = []
-        if config.csv_mappings:
+        if mappings:
             stats = land_csv_exports(
                 con,
-                config.csv_mappings,
+                mappings,
                 load_id=context.run.run_id,
                 loaded_at=datetime.now(UTC),
                 progress=progress,

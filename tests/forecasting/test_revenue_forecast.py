@@ -97,7 +97,8 @@ def test_the_same_seed_gives_the_same_draws(forecast_run, deal_periods, simulati
         f"where as_of_date = '{forecast_run.as_of}'"
     ).to_pandas()
     again = simulations_model.simulate_forecasts(deal_periods, 1000, 42)
-    order = ["period_number", "aggregation_level", "pipeline_id", "team_name", "owner_key"]
+    order = ["period_type", "period_number", "aggregation_level", "pipeline_id", "team_name"]
+    order.append("owner_key")
 
     def arranged(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.sort_values(order, na_position="first").reset_index(drop=True)

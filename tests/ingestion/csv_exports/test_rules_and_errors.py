@@ -122,7 +122,7 @@ CSV = "Id,Stage,Value\nD1,Lead,100\n"
             "currency, created_at, closed_at, won_at, lost_at, expected_close_date, owner, "
             "source, contact_id, lead_id, pipeline)",
         ),
-        ("columns: {stage: Stage}", CSV, "columns must map the key field(s) deal_id"),
+        ("columns: {stage: Stage}", CSV, "columns must map the required field(s) deal_id"),
         ("colums: {deal_id: Id}", CSV, "unknown keys colums; allowed: kind, instance, files,"),
         (
             "columns: {deal_id: Id, stage: Stage}",

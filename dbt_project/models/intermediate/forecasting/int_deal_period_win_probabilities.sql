@@ -63,6 +63,9 @@ lookups as (
         deal_curves.amount_reporting,
         periods.period_number,
         periods.period_start_date,
+        periods.fiscal_year,
+        periods.fiscal_quarter,
+        periods.fiscal_month,
         summaries.median_days_to_close,
         least(cast(floor(periods.days_to_start) as {{ dbt.type_int() }}), summaries.last_day)
             as day_period_starts,
@@ -89,6 +92,9 @@ select
     lookups.amount_reporting,
     lookups.period_number,
     lookups.period_start_date,
+    lookups.fiscal_year,
+    lookups.fiscal_quarter,
+    lookups.fiscal_month,
     period_ends.cif_won - period_starts.cif_won as win_probability,
     lookups.median_days_to_close
 from lookups

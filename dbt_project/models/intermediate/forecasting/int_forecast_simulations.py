@@ -4,10 +4,12 @@ Each draw decides every open deal's fate at once: won in one of the forecast per
 its time-aware probabilities, int_deal_period_win_probabilities) or not won within them.
 Revenue is summed per owner cell (pipeline x team x owner) in every draw, and the team,
 pipeline and total of the same draw are sums of those cells, so every grain's P10 / P50 /
-P90 comes from the same draws. Draws are made a chunk of simulations at a time, so no
-deals x simulations matrix is ever held whole; they are drawn simulation by simulation from
-one generator seeded with (var forecast_seed, as-of date), so a seed gives the same results
-whatever the chunk size.
+P90 comes from the same draws. A fiscal quarter whose remaining months all lie within the
+forecast periods gets rows of its own (``period_type`` fiscal_quarter): each draw's
+revenue summed over those months, then its quantiles (quantiles never add up). Draws are
+made a chunk of simulations at a time, so no deals x simulations matrix is ever held whole;
+they are drawn simulation by simulation from one generator seeded with (var forecast_seed,
+as-of date), so a seed gives the same results whatever the chunk size.
 
 A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
 the warehouse. The numeric code is plain functions so tests and benchmarks can import this
@@ -27,7 +29,10 @@ LEVELS = ("owner", "team", "pipeline", "total")
 CELL_COLUMNS = ["pipeline_id", "team_name", "owner_key"]
 COLUMNS = [
     "as_of_date",
+    "period_type",
     "period_number",
+    "fiscal_year",
+    "fiscal_quarter",
     "aggregation_level",
     *CELL_COLUMNS,
     "deals",
@@ -130,10 +135,45 @@ def summarise(
     return pd.concat(frames, ignore_index=True)
 
 
+def quarter_periods(periods: pd.DataFrame) -> list[tuple[int, int, list[int]]]:
+    """(fiscal year, fiscal quarter, period indices) of each quarter whose last month is
+    among ``periods`` (one row per period, in order): the rest of it is forecast whole."""
+    quarters = []
+    for (year, quarter), months in periods.groupby(["fiscal_year", "fiscal_quarter"], sort=True):
+        if (months.fiscal_month == quarter * 3).any():
+            quarters.append((int(year), int(quarter), months.index.tolist()))
+    return quarters
+
+
+def summarise_quarters(
+    revenue: np.ndarray,
+    expected: np.ndarray,
+    probabilities: np.ndarray,
+    cell_starts: np.ndarray,
+    cells: pd.DataFrame,
+    periods: pd.DataFrame,
+) -> pd.DataFrame:
+    """The fiscal-quarter rows: each draw's revenue summed over the quarter's periods."""
+    frames = []
+    for year, quarter, at in quarter_periods(periods):
+        chance = probabilities[:, at].sum(axis=1, keepdims=True)
+        counts = np.add.reduceat((chance > 0).astype(np.int64), cell_starts, axis=0).T
+        frame = summarise(
+            revenue[at].sum(axis=0, keepdims=True),
+            expected[at].sum(axis=0, keepdims=True),
+            counts,
+            cells,
+        )
+        frame["period_number"] = at[0] + 1
+        frames.append(frame.assign(fiscal_year=year, fiscal_quarter=quarter))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def simulate_as_of(
     deal_periods: pd.DataFrame, simulations: int, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Monte Carlo summary of one as-of date's open deals (one row per deal and period)."""
+    """Monte Carlo summary of one as-of date's open deals (one row per deal and period),
+    per fiscal month and per fiscal quarter forecast whole."""
     deals = (
         deal_periods.drop_duplicates("deal_key")
         .sort_values([*CELL_COLUMNS, "deal_key"])
@@ -150,7 +190,19 @@ def simulate_as_of(
     expected = np.add.reduceat(probabilities * amounts[:, None], cell_starts, axis=0).T
     counts = np.add.reduceat((probabilities > 0).astype(np.int64), cell_starts, axis=0).T
     cells = deals[CELL_COLUMNS].iloc[cell_starts].reset_index(drop=True)
-    return summarise(revenue, expected, counts, cells)
+    periods = (
+        deal_periods.drop_duplicates("period_number")
+        .sort_values("period_number")
+        .reset_index(drop=True)
+    )
+    months = summarise(revenue, expected, counts, cells)
+    fiscal = periods.set_index(periods.index + 1)[["fiscal_year", "fiscal_quarter"]]
+    months = months.join(fiscal, on="period_number")
+    quarters = summarise_quarters(revenue, expected, probabilities, cell_starts, cells, periods)
+    return pd.concat(
+        [months.assign(period_type="fiscal_month"), quarters.assign(period_type="fiscal_quarter")],
+        ignore_index=True,
+    )
 
 
 def seeded(seed: int, as_of_date: date) -> np.random.Generator:
@@ -165,7 +217,7 @@ def simulate_forecasts(deal_periods: pd.DataFrame, simulations: int, seed: int) 
         day = pd.Timestamp(as_of_date).date()
         summary = simulate_as_of(group, simulations, seeded(seed, day))
         summary.insert(0, "as_of_date", day)
-        frames.append(summary)
+        frames.append(summary[COLUMNS])
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 

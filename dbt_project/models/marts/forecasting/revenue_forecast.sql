@@ -31,6 +31,7 @@ period_probabilities as (
 
 simulations as (
     select * from {{ ref('int_forecast_simulations') }}
+    where period_type = 'fiscal_month'
 ),
 
 new_deals as (
