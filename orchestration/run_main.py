@@ -13,6 +13,7 @@ from dagster._utils.error import SerializableErrorInfo
 from ingestion.settings import Settings
 from ingestion.warehouse import WarehouseError, connect
 from orchestration.jobs import MAIN_JOB_NAME, as_of_run_config
+from orchestration.run_guard import guarded_run
 
 # Step keys of the main job -> the phase names the summary shows.
 PHASES = {
@@ -106,9 +107,17 @@ def execute_main_job(
     # dbt's own console output goes to a log file; the terminal gets progress lines.
     log_path = run_log_path(settings)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    with (
+        guarded_run(instance, settings.dagster_home) as tags,
+        log_path.open("w") as log,
+        contextlib.redirect_stdout(log),
+    ):
         result = job.execute_in_process(
-            run_config=run_config_for(settings, as_of), instance=instance, raise_on_error=False
+            run_config=run_config_for(settings, as_of),
+            instance=instance,
+            raise_on_error=False,
+            tags=tags,
         )
     outcome = JobOutcome(success=result.success, run_id=result.run_id)
     starts: dict[str, float] = {}

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
+import dagster as dg
 import duckdb
 import pytest
 from conftest import published_version
+from dagster._core.instance.ref import InstanceRef
 from report.serving_reader import Reader
 
 MART_TABLES = ("marts.deals", "marts.deal_stage_visits", "marts.calendar_days")
@@ -65,21 +69,68 @@ class Rerun:
     marts_before: dict[str, tuple]
     raw_before: list[tuple]
     published_before: str
+    marts_after_kill: dict[str, tuple]
     held: dict  # what the BI reader saw while it held the serving copy open
+
+
+def _kill_during_dbt_build(args: list[str]) -> None:
+    """`funnelhouse <args>` as its own process group, killed (SIGKILL, dbt with it) once
+    dbt has built its first models."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    seen = []
+    for line in run.stderr:
+        seen.append(line)
+        if "dbt: built" in line:
+            break
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait(timeout=60)
+    assert any("dbt: built" in line for line in seen), "".join(seen)
 
 
 @pytest.fixture(scope="module")
 def rerun(pipeline_run, cli, tmp_path_factory) -> Rerun:
-    """The session's run again on its own home, while a BI tool holds the serving copy open."""
+    """The session's run again on its own home, killed during dbt's build, then run once
+    more while a BI tool holds the serving copy open."""
     marts_before, raw_before = _fingerprints(pipeline_run), _raw_versions(pipeline_run)
     published_before = published_version(pipeline_run.settings)
+    _kill_during_dbt_build(pipeline_run.cli_args)
+    marts_after_kill = _fingerprints(pipeline_run)
     stop = tmp_path_factory.mktemp("rerun") / "stop"
     holder = Reader(pipeline_run.settings.serving_root, "hold", stop)
     try:
         code, summary = cli(pipeline_run.cli_args)
     finally:
         stop.touch()
-    return Rerun(code, summary, marts_before, raw_before, published_before, holder.result())
+    return Rerun(
+        code,
+        summary,
+        marts_before,
+        raw_before,
+        published_before,
+        marts_after_kill,
+        holder.result(),
+    )
+
+
+def test_a_run_killed_during_dbt_build_leaves_the_marts_readable_and_the_next_recovers(
+    pipeline_run, rerun
+):
+    # Readable and whole: each mart holds one consistent build (the previous or the new,
+    # which are equal for an unchanged world), and the next run finishes normally
+    # instead of waiting forever for the warehouse slot the killed run held.
+    assert rerun.marts_after_kill == rerun.marts_before
+    assert rerun.code == 0, rerun.summary
+    instance_dir = str(pipeline_run.settings.dagster_home)
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(instance_dir)) as instance:
+        rerun_record, killed = instance.get_runs(limit=2)
+    assert rerun_record.status == dg.DagsterRunStatus.SUCCESS
+    assert killed.status == dg.DagsterRunStatus.FAILURE
 
 
 def test_rerun_yields_identical_marts_and_no_new_raw_rows(pipeline_run, rerun):
