@@ -43,3 +43,11 @@
 {% macro percent(share) -%}
     {{ "%g" | format(share * 100) }}%
 {%- endmacro %}
+
+{#- One row per attribution model (column `model`), to cross join with. -#}
+{% macro attribution_model_rows() -%}
+    {%- for model in attribution_models() %}
+        select '{{ model }}' as model
+        {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}

@@ -17,7 +17,7 @@ expected as (
         conversions.conversion,
         models.model
     from {{ ref('int_attribution_conversions') }} as conversions
-    cross join (select distinct model from {{ ref('attribution_credits') }}) as models
+    cross join ({{ attribution_model_rows() }}) as models
 )
 
 select

@@ -8,7 +8,8 @@ number of deals.
   transition probabilities counted from every path walked. P(conversion) is the chance of
   reaching conversion from start, solved exactly from the chain's linear equations; removing
   a channel sends every transition into it to null. RE(c) = 1 - P(conversion without c) /
-  P(conversion); a channel's credit is RE(c) / the sum of RE.
+  P(conversion); a channel's credit is RE(c) / the sum of RE. One (n+1)-square solve per
+  channel: hundreds of channels still take moments.
 - Shapley: v(S) = conversions of paths whose channel set lies within S. That game is a sum of
   unanimity games, one per channel set T with its conversions w(T) as dividend, so each
   channel's Shapley value is exactly sum over T holding it of w(T) / |T|: no enumeration of

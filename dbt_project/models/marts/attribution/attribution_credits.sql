@@ -16,12 +16,7 @@ touches as (
 ),
 
 models as (
-    {%- for model in attribution_models() %}
-        select '{{ model }}' as model
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ attribution_model_rows() }}
 ),
 
 credited as (

@@ -13,12 +13,7 @@ with spend as (
 ),
 
 models as (
-    {%- for model in attribution_models() %}
-        select '{{ model }}' as model
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ attribution_model_rows() }}
 ),
 
 people as (
