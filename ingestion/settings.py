@@ -48,6 +48,10 @@ class Settings:
     # Forecasts: Monte Carlo draws per forecast, and their seed (same seed, same ranges).
     forecast_simulations: int = 1000
     forecast_seed: int = 42
+    # Attribution: days before a deal's creation its touches still count (unset: all of
+    # them), and time decay's half-life in days.
+    attribution_lookback_days: int | None = None
+    attribution_half_life_days: float = 7.0
     # HubSpot's API root; unset, the demo serves the simulated world over HTTP locally.
     # The token always comes from HUBSPOT_ACCESS_TOKEN, never from settings.
     hubspot_base_url: str | None = None
@@ -98,6 +102,16 @@ class Settings:
         if self.forecast_simulations < 1:
             raise SettingsError(
                 f"forecast_simulations is {self.forecast_simulations}: use 1 or more"
+            )
+        if self.attribution_lookback_days is not None and self.attribution_lookback_days < 1:
+            raise SettingsError(
+                f"attribution_lookback_days is {self.attribution_lookback_days}: use 1 or more "
+                "(or leave it unset for no limit)"
+            )
+        if self.attribution_half_life_days <= 0:
+            raise SettingsError(
+                f"attribution_half_life_days is {self.attribution_half_life_days}: use a "
+                "positive number of days"
             )
         for name in ("reporting_timezone", "schedule_timezone"):
             _check_timezone(name, getattr(self, name))
@@ -179,6 +193,8 @@ class Settings:
             "fiscal_year_start_month": self.fiscal_year_start_month,
             "forecast_simulations": self.forecast_simulations,
             "forecast_seed": self.forecast_seed,
+            "attribution_lookback_days": self.attribution_lookback_days,
+            "attribution_half_life_days": self.attribution_half_life_days,
         }
 
 
@@ -219,6 +235,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "ad_spend_window_days": int,
     "forecast_simulations": int,
     "forecast_seed": int,
+    "attribution_lookback_days": int,
+    "attribution_half_life_days": float,
 }
 
 

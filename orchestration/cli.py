@@ -1,4 +1,5 @@
-"""The `funnelhouse` command: run the main job, open the UI, rebuild the report, generate a world.
+"""The `funnelhouse` command: run the main job, open the UI, rebuild the report, generate a world,
+explain a deal's attribution.
 
 Bad input ends with a one-line explanation and a non-zero exit, never a traceback.
 """
@@ -15,12 +16,15 @@ from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
+import duckdb
+
 from ingestion.demo import ensure_demo_world, resolve_as_of
 from ingestion.privacy import forget_person, tables_mentioning
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from ingestion.simulator import WorldConfig, generate_world
 from ingestion.warehouse import WarehouseError, connect, rewrite_warehouse
 from orchestration.dbt_manifest import parse_project
+from orchestration.deal_explanation import DealNotFoundError, explain_deal
 
 LOGGER = logging.getLogger("funnelhouse")
 UI_PORT = 3000
@@ -75,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--home", type=Path)
     forget.add_argument("--warehouse", type=Path)
     forget.add_argument("--as-of", type=date.fromisoformat, help="logical date of the rebuild")
+
+    explain = commands.add_parser(
+        "explain-deal", help="how each attribution model credited a deal's touches, and why"
+    )
+    explain.add_argument("deal", help="the deal's key (e.g. hubspot:<portal>:<id>) or CRM id")
+    explain.add_argument("--home", type=Path)
+    explain.add_argument("--warehouse", type=Path)
 
     generate = commands.add_parser("generate", help="write a simulated CRM world to a folder")
     generate.add_argument("--deals", type=_positive_int, default=5000)
@@ -210,6 +221,19 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_deal(args: argparse.Namespace) -> int:
+    settings = load_settings(home=args.home, warehouse=args.warehouse)
+    warehouse = str(settings.warehouse_path)
+    with connect(settings, read_only=True) as con:
+        try:
+            print(explain_deal(con, args.deal, warehouse, settings.reporting_currency))
+        except duckdb.CatalogException as exc:
+            raise WarehouseError(
+                f"{warehouse} has no attribution marts yet: run `funnelhouse run` first"
+            ) from exc
+    return 0
+
+
 def _generate(args: argparse.Namespace) -> int:
     manifest = generate_world(
         WorldConfig(seed=args.seed, n_deals=args.deals), args.out, lambda m: LOGGER.info(m)
@@ -224,6 +248,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ui": _ui,
     "report": _report,
     "forget": _forget,
+    "explain-deal": _explain_deal,
     "generate": _generate,
 }
 
@@ -240,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"funnelhouse: {exc}", file=sys.stderr)
         return 2
-    except (SettingsError, WarehouseError, FileNotFoundError) as exc:
+    except (SettingsError, WarehouseError, DealNotFoundError, FileNotFoundError) as exc:
         print(f"funnelhouse: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -8,19 +8,17 @@ fixture, in a temporary home, exactly as a user runs it.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 from conftest import PipelineRun
+from python_models import load_python_model
 
 from ingestion.demo import resolve_as_of
-from ingestion.settings import DBT_PROJECT_DIR, load_settings
+from ingestion.settings import load_settings
 
 FORECAST_WORLD_DEALS = 12_000
 FORECAST_WORLD_SEED = 7
-FORECAST_MODELS = DBT_PROJECT_DIR / "models" / "intermediate" / "forecasting"
 
 
 @pytest.fixture(scope="session")
@@ -36,21 +34,11 @@ def forecast_run(tmp_path_factory, cli) -> PipelineRun:
     return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
 
 
-def load_model(name: str) -> ModuleType:
-    """A dbt Python model's file as a module, so its numeric functions can be called."""
-    path: Path = FORECAST_MODELS / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader, path
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def simulations_model() -> ModuleType:
-    return load_model("int_forecast_simulations")
+    return load_python_model("forecasting", "int_forecast_simulations")
 
 
 @pytest.fixture(scope="session")
 def curves_model() -> ModuleType:
-    return load_model("int_forecast_close_curves")
+    return load_python_model("forecasting", "int_forecast_close_curves")

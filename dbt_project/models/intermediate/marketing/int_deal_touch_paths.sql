@@ -1,7 +1,8 @@
 {#- Every deal's touch path: the touches of the people on the deal (HubSpot deal-contact
-    associations; Salesforce leads by the opportunity they converted into), ordered by
-    time, then touch key, up to the end of the as-of day. Touches after the deal was
-    created stay in the path, flagged: attribution decides which conversion point counts. -#}
+    associations; Salesforce leads by the opportunity they converted into; a CSV export's
+    lead by the deals naming it), ordered by time, then touch key, up to the end of the
+    as-of day. Touches after the deal was created stay in the path, flagged: attribution
+    decides which conversion point counts. -#}
 with deal_people as (
     select
         deal_key,
@@ -13,6 +14,12 @@ with deal_people as (
         lead_key as person_key
     from {{ ref('stg_salesforce__leads') }}
     where converted_deal_key is not null and not is_deleted and not is_vanished
+    union
+    select
+        deal_key,
+        lead_key as person_key
+    from {{ ref('stg_csv__deals') }}
+    where lead_key is not null and not is_vanished
 ),
 
 deals as (

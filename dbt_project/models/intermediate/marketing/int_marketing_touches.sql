@@ -7,7 +7,9 @@
     - HubSpot's original source of a contact (hs_analytics_source and its drill-down), at
       the contact's creation, only when no session or campaign response of the contact
       comes at or before it: it fills in a first touch no other source saw (an event
-      attendee imported, a lead typed in by sales), and never doubles one that was seen.
+      attendee imported, a lead typed in by sales), and never doubles one that was seen;
+    - a CSV export's lead source (Olist's origin), at the lead's creation: the only touch
+      such an export records.
     Anonymous sessions are not touches of anyone; they stay in int_web_sessions. -#}
 with web as (
     select
@@ -94,6 +96,21 @@ hubspot_sources as (
             select 1 from seen
             where seen.person_key = contacts.contact_key and seen.occurred_at <= contacts.created_at
         )
+),
+
+csv_lead_sources as (
+    select
+        {{ dbt.concat(["'csv_lead_source:'", 'contact_key']) }} as touch_key,
+        'csv_lead_source' as touch_source,
+        contact_key as person_key,
+        created_at as occurred_at,
+        original_channel as channel,
+        original_source as source_value,
+        cast(null as {{ dbt.type_string() }}) as campaign,
+        cast(null as {{ dbt.type_string() }}) as session_key,
+        cast(null as {{ dbt.type_string() }}) as identified_by_event_id
+    from {{ ref('int_contacts') }}
+    where source_system = 'csv' and not is_deleted and original_source is not null
 )
 
 select * from web
@@ -101,3 +118,5 @@ union all
 select * from campaign_responses
 union all
 select * from hubspot_sources
+union all
+select * from csv_lead_sources

@@ -1,0 +1,89 @@
+{#- Every deal's touches within the lookback window (var attribution_lookback_days before
+    the deal's creation; null: no limit), in (time, touch key) order, with the deal's key
+    moments and the key points they make (HubSpot's definitions): the first interaction,
+    lead creation (the last touch at or before the deal's first person became a contact or
+    lead), deal creation (the last touch at or before the deal was created) and closed won
+    (the last touch at or before a won deal closed). Each flag marks the touch itself, with
+    no fallback: how a model fills a key point no touch holds is int_attribution_touches'. -#}
+{%- set lookback_days = var('attribution_lookback_days') %}
+with paths as (
+    select * from {{ ref('int_deal_touch_paths') }}
+    {%- if lookback_days is not none %}
+        where
+            occurred_at
+            >= {{ dbt.dateadd('day', -1 * lookback_days | int, 'deal_created_at') }}
+    {%- endif %}
+),
+
+-- When each person became a contact (HubSpot, CSV exports) or a lead (Salesforce).
+people as (
+    select
+        contact_key as person_key,
+        created_at
+    from {{ ref('int_contacts') }}
+    union all
+    select
+        lead_key as person_key,
+        created_at
+    from {{ ref('stg_salesforce__leads') }}
+),
+
+-- A deal's lead creation is its earliest person's, among the people who touched it.
+deal_leads as (
+    select
+        paths.deal_key,
+        min(people.created_at) as lead_created_at
+    from paths
+    inner join people on paths.person_key = people.person_key
+    group by paths.deal_key
+),
+
+numbered as (
+    select
+        paths.*,
+        deal_leads.lead_created_at,
+        row_number() over (
+            partition by paths.deal_key order by paths.occurred_at, paths.touch_key
+        ) as window_touch_number
+    from paths
+    left join deal_leads on paths.deal_key = deal_leads.deal_key
+),
+
+key_numbers as (
+    select
+        deal_key,
+        max(case when occurred_at <= lead_created_at then window_touch_number end)
+            as lead_creation_number,
+        max(case when is_before_deal_creation then window_touch_number end)
+            as deal_creation_number,
+        max(case when is_deal_won and occurred_at <= deal_closed_at then window_touch_number end)
+            as closed_won_number
+    from numbered
+    group by deal_key
+)
+
+select
+    numbered.deal_key,
+    numbered.window_touch_number as touch_number,
+    numbered.touch_key,
+    numbered.touch_source,
+    numbered.person_key,
+    numbered.occurred_at,
+    numbered.channel,
+    numbered.source_value,
+    numbered.campaign,
+    numbered.lead_created_at,
+    numbered.deal_created_at,
+    numbered.deal_closed_at,
+    numbered.is_deal_won,
+    numbered.window_touch_number = 1 as is_first_interaction,
+    coalesce(numbered.window_touch_number = key_numbers.lead_creation_number, false)
+        as is_lead_creation,
+    coalesce(numbered.window_touch_number = key_numbers.deal_creation_number, false)
+        as is_deal_creation,
+    coalesce(numbered.window_touch_number = key_numbers.closed_won_number, false)
+        as is_closed_won,
+    numbered.is_before_deal_creation as is_in_pipeline_path,
+    numbered.is_deal_won and numbered.occurred_at <= numbered.deal_closed_at as is_in_revenue_path
+from numbered
+inner join key_numbers on numbered.deal_key = key_numbers.deal_key

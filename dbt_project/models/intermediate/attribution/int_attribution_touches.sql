@@ -1,0 +1,79 @@
+{#- The touches each conversion is split over: one row per deal, conversion and touch in its
+    path, the deal's touches in the lookback window up to the conversion point (deal
+    creation for pipeline, closed won for revenue); later touches are left out. Each touch
+    says which key points it holds for the position-based models, after these rules:
+    - first interaction: the path's first touch;
+    - lead creation: its touch when in the path, else the deal-creation key point (the
+      last touch before deal creation), as U-shaped's second point falls back;
+    - deal creation: its touch, else (revenue paths whose touches all came after the deal
+      was created) the path's first touch;
+    - closed won: the path's last touch; for pipeline, where the deal has not closed, that
+      is the deal-creation touch.
+    Key points on the same touch each count: the models add their shares. -#}
+with conversions as (
+    select * from {{ ref('int_attribution_conversions') }}
+),
+
+touches as (
+    select * from {{ ref('int_attribution_deal_touches') }}
+),
+
+in_path as (
+    select
+        conversions.conversion,
+        conversions.converted_at,
+        touches.*,
+        row_number() over (
+            partition by touches.deal_key, conversions.conversion order by touches.touch_number
+        ) as path_position,
+        count(*) over (partition by touches.deal_key, conversions.conversion) as path_touches
+    from conversions
+    inner join touches on conversions.deal_key = touches.deal_key
+    where
+        (conversions.conversion = 'pipeline' and touches.is_in_pipeline_path)
+        or (conversions.conversion = 'revenue' and touches.is_in_revenue_path)
+),
+
+key_positions as (
+    select
+        deal_key,
+        conversion,
+        max(case when is_lead_creation then path_position end) as lead_creation_position,
+        max(case when is_deal_creation then path_position end) as deal_creation_position
+    from in_path
+    group by deal_key, conversion
+)
+
+select
+    in_path.deal_key,
+    in_path.conversion,
+    in_path.converted_at,
+    in_path.path_position,
+    in_path.path_touches,
+    in_path.touch_number,
+    in_path.touch_key,
+    in_path.occurred_at,
+    in_path.channel,
+    in_path.source_value,
+    in_path.campaign,
+    -- The key points the touch is, as RevOps reads them (before any fallback below).
+    nullif(concat_ws(
+        ', ',
+        case when in_path.is_first_interaction then 'first interaction' end,
+        case when in_path.is_lead_creation then 'lead creation' end,
+        case when in_path.is_deal_creation then 'deal creation' end,
+        case when in_path.is_closed_won then 'closed won' end
+    ), '') as key_points,
+    in_path.path_position = 1 as holds_first_interaction,
+    in_path.path_position = coalesce(
+        key_positions.lead_creation_position, key_positions.deal_creation_position, 1
+    ) as holds_lead_creation,
+    key_positions.lead_creation_position is null as is_lead_creation_fallback,
+    in_path.path_position = coalesce(key_positions.deal_creation_position, 1)
+        as holds_deal_creation,
+    key_positions.deal_creation_position is null as is_deal_creation_fallback,
+    in_path.path_position = in_path.path_touches as holds_closed_won,
+    {{ days_between('in_path.occurred_at', 'in_path.converted_at') }} as days_before_conversion
+from in_path
+inner join key_positions
+    on in_path.deal_key = key_positions.deal_key and in_path.conversion = key_positions.conversion

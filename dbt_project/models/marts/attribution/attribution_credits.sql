@@ -1,0 +1,95 @@
+{#- The credit each attribution model gives each touch of a deal's conversion path: one row
+    per deal, touch, model and conversion (pipeline: touches up to deal creation, split over
+    the amount at creation; revenue: touches up to closed won, split over the amount at
+    close, both in the reporting currency), with the weight, the rule that set it and the
+    amount attributed. A deal with no touch in a conversion's path gets one row per model in
+    the explicit "no_touch" bucket, weight 1: no pipeline or revenue is ever dropped.
+    It is RevOps' audit trail too: for any deal, its touches in path order, the key points
+    each is, and every model's weight with the rule behind it (`funnelhouse explain-deal`
+    prints it). -#}
+with conversions as (
+    select * from {{ ref('int_attribution_conversions') }}
+),
+
+touches as (
+    select * from {{ ref('int_attribution_touches') }}
+),
+
+models as (
+    {{ attribution_model_rows() }}
+),
+
+credited as (
+    select
+        weights.deal_key,
+        weights.conversion,
+        weights.model,
+        touches.touch_key,
+        touches.path_position,
+        touches.occurred_at,
+        touches.channel,
+        touches.source_value,
+        touches.campaign,
+        touches.key_points,
+        weights.weight,
+        weights.rule
+    from {{ ref('int_attribution_weights') }} as weights
+    inner join touches
+        on
+            weights.deal_key = touches.deal_key
+            and weights.conversion = touches.conversion
+            and weights.touch_key = touches.touch_key
+),
+
+untouched as (
+    select
+        conversions.deal_key,
+        conversions.conversion,
+        models.model,
+        cast(null as {{ dbt.type_string() }}) as touch_key,
+        cast(null as {{ dbt.type_bigint() }}) as path_position,
+        cast(null as {{ dbt.type_timestamp() }}) as occurred_at,
+        'no_touch' as channel,
+        cast(null as {{ dbt.type_string() }}) as source_value,
+        cast(null as {{ dbt.type_string() }}) as campaign,
+        cast(null as {{ dbt.type_string() }}) as key_points,
+        1.0 as weight,
+        'no touch in the path: all of it to the no-touch bucket' as rule
+    from conversions
+    cross join models
+    where not exists (
+        select 1 from touches
+        where touches.deal_key = conversions.deal_key and touches.conversion = conversions.conversion
+    )
+),
+
+credits as (
+    select * from credited
+    union all
+    select * from untouched
+)
+
+select
+    credits.deal_key,
+    credits.conversion,
+    credits.model,
+    credits.touch_key,
+    credits.path_position,
+    credits.occurred_at,
+    credits.channel,
+    credits.source_value,
+    credits.campaign,
+    credits.key_points,
+    conversions.converted_at,
+    credits.weight,
+    credits.rule,
+    case
+        when credits.conversion = 'pipeline' then deals.amount_at_creation_reporting * credits.weight
+    end as attributed_pipeline,
+    case
+        when credits.conversion = 'revenue' then deals.amount_at_close_reporting * credits.weight
+    end as attributed_revenue
+from credits
+inner join conversions
+    on credits.deal_key = conversions.deal_key and credits.conversion = conversions.conversion
+inner join {{ ref('deals') }} as deals on credits.deal_key = deals.deal_key
