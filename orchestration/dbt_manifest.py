@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,16 @@ from pathlib import Path
 
 from ingestion.settings import DBT_PROJECT_DIR
 
-MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+def _dbt_target_dir() -> Path:
+    """dbt's target folder: DBT_TARGET_PATH when set (dbt's own variable, relative to the
+    project unless absolute), else target/. Read once, as dbt does: a process that sets it
+    (say, one of several runs side by side) parses and reads its own manifest."""
+    return DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
+DBT_TARGET_DIR = _dbt_target_dir()
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 
 
 def dbt_executable() -> str:

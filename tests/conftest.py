@@ -2,6 +2,7 @@
 
 The session's run is the expensive part (generation, raw load, dbt build with every test
 and check); most tests read its warehouse and compare it with the world's ground truth.
+Two more worlds (BACKGROUND_RUNS) run in processes of their own, side by side with it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from background_runs import BackgroundRun
 from shared_datasets import DATASETS, lay_out_csv_examples
 
 from ingestion.demo import resolve_as_of
@@ -25,8 +27,6 @@ from orchestration.serving import open_serving, read_publication
 
 SMALL_WORLD_DEALS = 2000
 SMALL_WORLD_SEED = 7
-MULTI_SOURCE_WORLD_DEALS = 300
-MULTI_SOURCE_WORLD_SEED = 5
 OLIST = DATASETS / "olist_marketing_funnel"
 
 
@@ -81,26 +81,62 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
     return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
 
 
-@pytest.fixture(scope="session")
-def multi_source_run(tmp_path_factory) -> PipelineRun:
-    """`funnelhouse run` with every source at once: a small world synced from all three
-    simulated CRMs (HubSpot, Salesforce, Pipedrive) plus Olist's real CSV exports.
+# Worlds run in processes of their own (background_runs.py), by the fixture that needs them.
+BACKGROUND_RUNS = {
+    # The forecasts' statistical tests need at least 200 resolved deals per pipeline and
+    # stage, which the session's 2,000-deal world does not have.
+    "forecast_run": BackgroundRun("forecast", deals=12_000, seed=7),
+    # Every source at once: a small world synced from all three simulated CRMs (HubSpot,
+    # Salesforce, Pipedrive) plus Olist's real CSV exports. One run serves the tests of
+    # every source beside HubSpot; the sources never share keys, so their tests filter.
+    "multi_source_run": BackgroundRun(
+        "multi-source",
+        deals=300,
+        seed=5,
+        env={
+            "FUNNELHOUSE_SALESFORCE_INSTANCE_URL": "demo",
+            "FUNNELHOUSE_PIPEDRIVE_BASE_URL": "demo",
+        },
+        prepare=lambda home: [
+            "--csv-mappings",
+            str(lay_out_csv_examples(home / "csv", "olist_*.yml")),
+        ],
+    ),
+}
 
-    One run serves the tests of every source beside HubSpot: each `funnelhouse run` costs
-    a minute or more, and the sources never share keys, so their tests filter by source.
-    """
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Start the background worlds the selected tests need, before any test runs."""
+    needed = {name for item in items for name in getattr(item, "fixturenames", ())}
+    for name in sorted(BACKGROUND_RUNS.keys() & needed):
+        if name == "multi_source_run" and not OLIST.is_dir():
+            continue  # its fixture fails, naming what is missing
+        BACKGROUND_RUNS[name].start()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    for run in BACKGROUND_RUNS.values():
+        run.stop()
+
+
+def _finished(name: str) -> PipelineRun:
+    run = BACKGROUND_RUNS[name]
+    summary = run.wait()
+    settings = load_settings(home=run.home, demo_deals=run.deals, demo_seed=run.seed)
+    as_of = resolve_as_of(settings)
+    return PipelineRun(settings, settings.demo_world_dir(), as_of, run.cli_args, summary)
+
+
+@pytest.fixture(scope="session")
+def forecast_run() -> PipelineRun:
+    """`funnelhouse run` on a 12,000-deal world, for the forecasts' statistics."""
+    return _finished("forecast_run")
+
+
+@pytest.fixture(scope="session")
+def multi_source_run() -> PipelineRun:
+    """`funnelhouse run` with every source at once (see BACKGROUND_RUNS)."""
     if not OLIST.is_dir():
         pytest.fail(f"the Olist export is expected at {OLIST} (../shared/datasets)")
-    home = tmp_path_factory.mktemp("multi_source_home")
-    mappings = lay_out_csv_examples(home / "csv", "olist_*.yml")
-    args = ["run", "--home", str(home), "--deals", str(MULTI_SOURCE_WORLD_DEALS)]
-    args += ["--seed", str(MULTI_SOURCE_WORLD_SEED), "--csv-mappings", str(mappings)]
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FUNNELHOUSE_SALESFORCE_INSTANCE_URL", "demo")
-        env.setenv("FUNNELHOUSE_PIPEDRIVE_BASE_URL", "demo")
-        code, summary = run_cli(args)
-    assert code == 0, summary
-    settings = load_settings(
-        home=home, demo_deals=MULTI_SOURCE_WORLD_DEALS, demo_seed=MULTI_SOURCE_WORLD_SEED
-    )
-    return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
+    return _finished("multi_source_run")

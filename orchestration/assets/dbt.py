@@ -17,10 +17,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from ingestion.demo import resolve_as_of
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.assets.hubspot import WAREHOUSE_POOL
+from orchestration.dbt_manifest import DBT_TARGET_DIR
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=DBT_TARGET_DIR
+)
 # `dagster dev` re-parses the project; everywhere else the manifest is prepared beforehand
 # (`funnelhouse run` and the tests run `dbt parse` first), never at import.
 DBT_PROJECT.prepare_if_dev()
