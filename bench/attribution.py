@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench/ holds scripts, not a package: reuse run.py's measuring beside this file.
-from run import BIN, PYTHON, ROOT, measure
+from run import PYTHON, ROOT, dbt_command, measure
 
 AS_OF = date(2025, 12, 31)
 TOUCHES_PER_DEAL = 10
@@ -135,23 +135,6 @@ limit 0;
 """
 
 
-def _dbt(args: list[str], settings, target: Path) -> list[str]:
-    return [
-        str(BIN / "dbt"),
-        *args,
-        "--project-dir",
-        str(ROOT / "dbt_project"),
-        "--profiles-dir",
-        str(ROOT / "dbt_project"),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-        "--vars",
-        json.dumps(settings.dbt_vars(AS_OF)),
-    ]
-
-
 def run_method(warehouse: str, method: str) -> None:
     """One data-driven method on the warehouse's channel paths (in a child process)."""
     import duckdb
@@ -181,7 +164,7 @@ def bench_size(n_deals: int, workdir: Path) -> dict:
         con.execute(sql.replace("$touches", str(TOUCHES_PER_DEAL)))
         touches = con.execute("select count(*) from intermediate.int_deal_touch_paths").fetchone()
     target = home / "target"
-    command = _dbt(["run", "--select", *SQL_MODELS, PYTHON_MODEL], settings, target)
+    command = dbt_command(["run", "--select", *SQL_MODELS, PYTHON_MODEL], settings, AS_OF, target)
     run = measure(command)
     timings = json.loads((target / "run_results.json").read_text())["results"]
     seconds = {r["unique_id"].split(".")[-1]: round(r["execution_time"], 2) for r in timings}

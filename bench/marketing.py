@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench/ holds scripts, not a package: reuse run.py's measuring beside this file.
-from run import BIN, ROOT, measure
+from run import ROOT, dbt_command, measure
 
 WEB_MODELS = "stg_web_events__events int_web_events int_web_sessions int_identity_stitches"
 UPSTREAM = "+int_contacts +stg_salesforce__leads"
@@ -96,23 +96,6 @@ left join emails on emails.slot = timed.visitor % (select count(*) from emails)
 """
 
 
-def _dbt(args: list[str], settings, target: Path) -> list[str]:
-    return [
-        str(BIN / "dbt"),
-        *args,
-        "--project-dir",
-        str(ROOT / "dbt_project"),
-        "--profiles-dir",
-        str(ROOT / "dbt_project"),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-        "--vars",
-        json.dumps(settings.dbt_vars(AS_OF)),
-    ]
-
-
 def setup(workdir: Path):
     """A world's CRM landed and staged, so visitors have contacts to be stitched to."""
     from ingestion.demo import land_demo_world
@@ -125,8 +108,8 @@ def setup(workdir: Path):
     generate_world(WorldConfig(seed=5, n_deals=WORLD_DEALS), world)
     with connect(settings) as con:
         land_demo_world(con, world, load_id="bench", loaded_at=datetime.now(UTC))
-    subprocess.run(_dbt(["seed"], settings, workdir / "target"), check=True, cwd=ROOT)
-    command = _dbt(["run", "--select", UPSTREAM], settings, workdir / "target")
+    subprocess.run(dbt_command(["seed"], settings, AS_OF, workdir / "target"), check=True, cwd=ROOT)
+    command = dbt_command(["run", "--select", UPSTREAM], settings, AS_OF, workdir / "target")
     subprocess.run(command, check=True, cwd=ROOT)
     return settings
 
@@ -138,7 +121,7 @@ def bench_size(settings, n_events: int, workdir: Path) -> dict:
         con.execute("delete from raw_web_events.events")
         con.execute(SYNTHETIC_EVENTS.replace("$n", str(n_events)))
     target = workdir / f"target-{n_events}"
-    result = measure(_dbt(["run", "--select", WEB_MODELS], settings, target))
+    result = measure(dbt_command(["run", "--select", WEB_MODELS], settings, AS_OF, target))
     timings = json.loads((target / "run_results.json").read_text())["results"]
     with connect(settings, read_only=True) as con:
         sessions, visitors = con.execute(

@@ -42,6 +42,25 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
     return {"wall_seconds": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
 
 
+def dbt_command(args: list[str], settings, as_of, target: Path) -> list[str]:
+    """`dbt <args>` on the project with ``settings``' vars as of ``as_of``, its artifacts
+    and logs in ``target``."""
+    return [
+        str(BIN / "dbt"),
+        *args,
+        "--project-dir",
+        str(ROOT / "dbt_project"),
+        "--profiles-dir",
+        str(ROOT / "dbt_project"),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+        "--vars",
+        json.dumps(settings.dbt_vars(as_of)),
+    ]
+
+
 def load_phase(world: Path, warehouse: Path) -> None:
     """The raw load, as `funnelhouse run` does it (run in a child process by ``measure``)."""
     from ingestion.demo import land_demo_world
@@ -88,20 +107,7 @@ def bench_size(deals: int, workdir: Path) -> list[dict]:
     from ingestion.simulator import load_manifest
 
     as_of = datetime.fromisoformat(load_manifest(world)["end_date"]).date()
-    dbt_vars = json.dumps(settings.dbt_vars(as_of))
-    dbt = [
-        str(BIN / "dbt"),
-        "build",
-        "--project-dir",
-        str(ROOT / "dbt_project"),
-        "--profiles-dir",
-        str(ROOT / "dbt_project"),
-        "--vars",
-        dbt_vars,
-        "--target-path",
-        str(workdir / "dbt_target"),
-        "--quiet",
-    ]
+    dbt = dbt_command(["build", "--quiet"], settings, as_of, workdir / "dbt_target")
     results.append({"deals": deals, "phase": "dbt_build", **measure(dbt)})
     print(results[-1], flush=True)
     activities = [*dbt, "--select", ACTIVITY_MODELS]

@@ -21,10 +21,13 @@ from shared_datasets import DATASETS, lay_out_csv_examples
 
 from ingestion.demo import resolve_as_of
 from ingestion.settings import Settings, load_settings
-from ingestion.simulator import read_table
+from ingestion.simulator import WorldConfig, generate_world, read_table
 from orchestration.cli import main
 from orchestration.serving import open_serving, read_publication
 
+# The connector tests' world, served through the simulated APIs: it has a malformed deal
+# and deleted deals. Nothing writes to it, so one copy serves every source's tests.
+CONNECTOR_WORLD = WorldConfig(seed=8, n_deals=300)
 SMALL_WORLD_DEALS = 2000
 SMALL_WORLD_SEED = 7
 OLIST = DATASETS / "olist_marketing_funnel"
@@ -48,6 +51,34 @@ class PipelineRun:
 
     def truth(self, name: str) -> pa.Table:
         return read_table(self.world_dir, name)
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps; records every wait."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> Path:
+    """CONNECTOR_WORLD, generated once (the simulator's tests have a world of their own)."""
+    out = tmp_path_factory.mktemp("connectors") / "world"
+    generate_world(CONNECTOR_WORLD, out)
+    return out
 
 
 def published_version(settings: Settings) -> str:

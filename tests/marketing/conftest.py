@@ -7,7 +7,6 @@ state, so restatements and faults never leak between tests).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -15,36 +14,12 @@ import pytest
 from ingestion.ad_platforms.google_ads import GoogleAdsClient
 from ingestion.ad_platforms.meta_ads import MetaAdsClient
 from ingestion.retrying_http import RetryPolicy
-from ingestion.simulator import WorldConfig, generate_world
 from ingestion.simulator.ad_platforms_server import AdPlatformsServer
 
-WORLD = WorldConfig(seed=8, n_deals=300)
 TOKEN = "ya29.a0AfB_fake-oauth-access-token"
 DEVELOPER_TOKEN = "fake-developer-token-1234"
 LOADED_AT = datetime(2026, 1, 2, tzinfo=UTC)
 FAST_RETRY = RetryPolicy(max_attempts=4, max_total_wait_s=1000)
-
-
-class FakeClock:
-    """Waits that take no time; records every one."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("marketing") / "world"
-    generate_world(WORLD, out)
-    return out
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,11 +17,9 @@ from ingestion.hubspot.client import HubSpotClient
 from ingestion.hubspot.objects import OBJECTS
 from ingestion.hubspot.sync import sync_hubspot
 from ingestion.raw.objects import ObjectKind
-from ingestion.simulator import WorldConfig, generate_world
 from ingestion.simulator.server import HubSpotServer
 
 # Seed 8 at 300 deals has a malformed deal, archived deals and contacts, and merges of both.
-WORLD = WorldConfig(seed=8, n_deals=300)
 TOKEN = "pat-na1-5e3f0c1d-secret-token-value"
 SYNCED_TABLES = (
     "deals",
@@ -37,33 +34,6 @@ SYNCED_TABLES = (
 )
 RAW = {obj.name: obj for obj in OBJECTS}
 START = datetime(2026, 1, 2, tzinfo=UTC)
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps; records every wait."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("hubspot") / "world"
-    generate_world(WORLD, out)
-    return out
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,44 +18,15 @@ from ingestion.pipedrive.client import PipedriveClient
 from ingestion.pipedrive.objects import OBJECTS
 from ingestion.pipedrive.sync import sync_pipedrive
 from ingestion.raw.objects import ObjectKind
-from ingestion.simulator import WorldConfig, generate_world
 from ingestion.simulator.pipedrive_server import PipedriveServer
 
 # Seed 8 at 300 deals has a malformed deal (createdate '00/00/0000') and 3 deleted deals.
-WORLD = WorldConfig(seed=8, n_deals=300)
 TOKEN = "5e3f0c1d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
 RAW = {obj.name: obj for obj in OBJECTS}
 START = datetime(2026, 1, 2, tzinfo=UTC)
 DEAL_COLUMNS = ["id", "title", "pipeline_id", "stage_id", "status", "is_deleted", "value"]
 DEAL_COLUMNS += ["update_time", "forecast_category"]
 FLOW_COLUMNS = ["deal_id", "id", "field_key", "old_value", "new_value", "log_time"]
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps; records every wait."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pipedrive") / "world"
-    generate_world(WORLD, out)
-    return out
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -17,36 +16,12 @@ from ingestion.raw.objects import ObjectKind
 from ingestion.salesforce.client import SalesforceClient
 from ingestion.salesforce.objects import OBJECTS
 from ingestion.salesforce.sync import _text, sync_salesforce
-from ingestion.simulator import WorldConfig, generate_world
 from ingestion.simulator.salesforce_server import SalesforceServer
 
-WORLD = WorldConfig(seed=8, n_deals=300)  # has a malformed deal and deleted deals
 TOKEN = "00DRO000001secret!AQ4AQFakeSessionTokenValue"
 BATCH = 100
 START = datetime(2026, 1, 2, tzinfo=UTC)
 BY_NAME = {o.sobject: o for o in OBJECTS}
-
-
-class FakeClock:
-    """Waits that take no time; records every one."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("salesforce") / "world"
-    generate_world(WORLD, out)
-    return out
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
