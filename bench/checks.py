@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
-from run import PYTHON, ROOT, bench_size, measure
+from run import PYTHON, ROOT, bench_size, measure, write_figures
 
 RUN_PHASES = ("load_raw", "dbt_build")
 
@@ -103,12 +101,7 @@ def main() -> None:
             results.append(bench_checks(deals, workdir))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "results": results,
-    }
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_figures(args.out, results)
 
 
 if __name__ == "__main__":

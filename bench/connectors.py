@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from run import write_figures
+
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTORS = ("hubspot", "salesforce", "pipedrive")
 
@@ -99,13 +101,7 @@ def main() -> None:
                 }
                 print(result, flush=True)
                 results.append(result)
-    report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count()},
-        "results": results,
-    }
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"figures written to {args.out}")
+    write_figures(args.out, results, key=("connector", "deals"))
 
 
 if __name__ == "__main__":

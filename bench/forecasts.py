@@ -15,19 +15,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
-import platform
 import resource
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
-from run import measure
+from run import measure, write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "dbt_project/models/intermediate/forecasting/int_forecast_simulations.py"
@@ -100,13 +97,7 @@ def main() -> None:
         child = json.loads(figures_path.read_text())
     result = {"deals": args.deals, "simulations": args.simulations, **process, **child}
     print(result, flush=True)
-    report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "results": [result],
-    }
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"figures written to {args.out}")
+    write_figures(args.out, [result], key=("deals", "simulations"))
 
 
 if __name__ == "__main__":

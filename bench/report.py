@@ -11,15 +11,12 @@ RSS, from wait4) are theirs alone:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from run import PYTHON, ROOT, bench_size, measure
+from run import PYTHON, ROOT, bench_size, measure, write_figures
 
 
 def _settings(workdir: Path):
@@ -54,8 +51,8 @@ def _size_mib(path: Path) -> float:
     return round(sum(f.stat().st_size for f in files if f.is_file()) / 2**20, 1)
 
 
-def bench(deals: int, workdir: Path) -> list[dict]:
-    results = [r for r in bench_size(deals, workdir) if r["phase"] == "dbt_build"]
+def bench(deals: int, workdir: Path, activity_rate: float) -> list[dict]:
+    results = bench_size(deals, workdir, activity_rate)
     settings = _settings(workdir)
     outputs = {
         "publish_serving": [settings.serving_path, settings.serving_parquet_dir],
@@ -76,6 +73,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "report.json")
+    parser.add_argument(
+        "--activity-rate", type=float, default=1.0, help="x the usual activities per deal"
+    )
     args = parser.parse_args()
     if args.phase == "_publish_serving":
         publish_phase(args.workdir)
@@ -88,16 +88,10 @@ def main() -> None:
     for deals in args.sizes:
         workdir = Path(tempfile.mkdtemp(prefix=f"fh-bench-report-{deals}-"))
         try:
-            results += bench(deals, workdir)
+            results += bench(deals, workdir, args.activity_rate)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    figures = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "results": results,
-    }
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"figures written to {args.out}")
+    write_figures(args.out, results)
 
 
 if __name__ == "__main__":

@@ -32,14 +32,44 @@ ACTIVITY_MODELS = "int_activities deal_activity_timeline deal_engagement rep_act
 
 
 def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
-    """Run ``command``; return its wall seconds and peak RSS in MiB, failing loudly."""
+    """Run ``command``; return its wall seconds and peak RSS in MiB, failing loudly, with
+    the machine's load when it started (the machine is shared: a loaded one runs slower)."""
+    load = os.getloadavg()[0]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark phase failed: {' '.join(command)}")
-    return {"wall_seconds": round(wall, 2), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "load_at_start": round(load, 1),
+    }
+
+
+def write_figures(
+    out: Path, results: list[dict], key: tuple[str, ...] = ("deals",), **context
+) -> None:
+    """Write ``results`` to ``out``, keeping earlier figures whose ``key`` (by default the
+    size) was not measured this time, so one size is re-measured without the others."""
+    measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def identity(result: dict) -> tuple:
+        return tuple(result.get(field) for field in key)
+
+    measured = {identity(result) for result in results}
+    kept = []
+    if out.exists():
+        previous = json.loads(out.read_text())["results"]
+        kept = [result for result in previous if identity(result) not in measured]
+    figures = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **context,
+        "results": kept + [{**result, "measured_at": measured_at} for result in results],
+    }
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"figures written to {out}")
 
 
 def dbt_command(args: list[str], settings, as_of, target: Path) -> list[str]:
@@ -72,7 +102,9 @@ def load_phase(world: Path, warehouse: Path) -> None:
         land_demo_world(con, world, load_id="bench", loaded_at=datetime.now(UTC), progress=print)
 
 
-def bench_size(deals: int, workdir: Path) -> list[dict]:
+def bench_size(deals: int, workdir: Path, activity_rate: float = 1.0) -> list[dict]:
+    """Generate a world of ``deals`` (``activity_rate`` x the usual sales activities), land
+    it raw, build the dbt project, then rebuild the sales-activity models alone."""
     from ingestion.settings import load_settings
 
     world = workdir / "world"
@@ -89,6 +121,8 @@ def bench_size(deals: int, workdir: Path) -> list[dict]:
             "1",
             "--out",
             str(world),
+            "--activity-rate",
+            str(activity_rate),
         ],
         "load_raw": [
             PYTHON,
@@ -106,13 +140,18 @@ def bench_size(deals: int, workdir: Path) -> list[dict]:
         print(results[-1], flush=True)
     from ingestion.simulator import load_manifest
 
-    as_of = datetime.fromisoformat(load_manifest(world)["end_date"]).date()
+    manifest = load_manifest(world)
+    as_of = datetime.fromisoformat(manifest["end_date"]).date()
+    activities = manifest["tables"]["engagements"]["rows"]
+    for result in results:
+        result["activities"] = activities
     dbt = dbt_command(["build", "--quiet"], settings, as_of, workdir / "dbt_target")
-    results.append({"deals": deals, "phase": "dbt_build", **measure(dbt)})
-    print(results[-1], flush=True)
-    activities = [*dbt, "--select", ACTIVITY_MODELS]
-    results.append({"deals": deals, "phase": "dbt_build_activities", **measure(activities)})
-    print(results[-1], flush=True)
+    builds = {"dbt_build": dbt, "dbt_build_activities": [*dbt, "--select", ACTIVITY_MODELS]}
+    for phase, command in builds.items():
+        results.append(
+            {"deals": deals, "activities": activities, "phase": phase, **measure(command)}
+        )
+        print(results[-1], flush=True)
     return results
 
 
@@ -132,6 +171,9 @@ def main() -> None:
     load.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--demo", action="store_true", help="also time the default demo run")
+    parser.add_argument(
+        "--activity-rate", type=float, default=1.0, help="x the usual activities per deal"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
     if args.command == "_load":
@@ -145,16 +187,10 @@ def main() -> None:
     for deals in args.sizes:
         workdir = Path(tempfile.mkdtemp(prefix=f"fh-bench-{deals}-"))
         try:
-            results += bench_size(deals, workdir)
+            results += bench_size(deals, workdir, args.activity_rate)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "results": results,
-    }
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"figures written to {args.out}")
+    write_figures(args.out, results)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--start", type=date.fromisoformat, default=defaults.start_date)
     parser.add_argument("--end", type=date.fromisoformat, default=defaults.end_date)
     parser.add_argument("--malformed-rate", type=float, default=defaults.malformed_rate)
+    parser.add_argument(
+        "--activity-rate",
+        type=float,
+        default=defaults.activity_rate,
+        help="multiplies the sales activities per deal (1.0: about 12.5)",
+    )
     args = parser.parse_args(argv)
     try:
         config = WorldConfig(
@@ -27,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
             start_date=args.start,
             end_date=args.end,
             malformed_rate=args.malformed_rate,
+            activity_rate=args.activity_rate,
         )
     except ValueError as exc:
         parser.error(str(exc))

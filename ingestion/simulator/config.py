@@ -57,6 +57,9 @@ class WorldConfig:
     start_date: date = date(2024, 1, 1)
     end_date: date = date(2025, 12, 31)
     malformed_rate: float = 0.002
+    # Multiplies every deal's weekly activity rate (about 12.5 activities a deal at 1.0):
+    # benchmarks raise it to reach a target activity volume without more deals.
+    activity_rate: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or self.seed < 0:
@@ -69,6 +72,8 @@ class WorldConfig:
             )
         if not 0.0 <= self.malformed_rate <= 1.0:
             raise ValueError(f"malformed_rate: must be within [0, 1], got {self.malformed_rate!r}")
+        if not self.activity_rate > 0:
+            raise ValueError(f"activity_rate: must be > 0, got {self.activity_rate!r}")
 
     @property
     def start_ms(self) -> int:

@@ -38,7 +38,7 @@ def make_engagements(
     """(engagements table, number of activities listed per deal)."""
     rng = stream(config.seed, "engagements", d.chunk)
     length = d.p_end - d.p_start
-    rate = RATE_PER_WEEK[d.attention[d.p_deal]] / d.pace[d.p_deal]
+    rate = config.activity_rate * RATE_PER_WEEK[d.attention[d.p_deal]] / d.pace[d.p_deal]
     count = np.minimum(rng.poisson(rate * length / (7 * DAY)), MAX_PER_PERIOD)
     period = np.repeat(np.arange(d.p_deal.size), count)
     deal = d.p_deal[period]

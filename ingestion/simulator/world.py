@@ -130,6 +130,7 @@ def _write_world(config: WorldConfig, tmp: Path, say: Callable[[str], None]) -> 
         "n_deals": config.n_deals,
         "start_date": config.start_date.isoformat(),
         "end_date": config.end_date.isoformat(),
+        "activity_rate": config.activity_rate,
         "portal_id": portal_id(config.seed),
         "tables": counts,
     }

@@ -15,6 +15,7 @@ from ingestion.simulator.config import STREAM_ID, stream
         ({"start_date": date(2025, 1, 1), "end_date": date(2024, 1, 1)}, "end_date"),
         ({"malformed_rate": 1.5}, "malformed_rate"),
         ({"seed": -1}, "seed"),
+        ({"activity_rate": 0.0}, "activity_rate"),
     ],
 )
 def test_invalid_config_names_the_field(kwargs, field):

@@ -48,6 +48,18 @@ def test_malformed_rate_changes_only_the_malformed_fields(tmp_path):
     assert pc.sum(tb["is_malformed"]).as_py() > pc.sum(ta["is_malformed"]).as_py()
 
 
+def test_activity_rate_scales_only_the_activities(tmp_path):
+    generate_world(SMALL, tmp_path / "a")
+    generate_world(WorldConfig(seed=3, n_deals=1200, activity_rate=1.6), tmp_path / "b")
+    fa, fb = _files(tmp_path / "a"), _files(tmp_path / "b")
+    changed = {k.split("/part-")[0] for k in fa if fa[k] != fb[k]}
+    assert changed == {"hubspot/engagements", "ground_truth/deals", "manifest.json"}
+    ta, tb = read_table(tmp_path / "a", "truth_deals"), read_table(tmp_path / "b", "truth_deals")
+    assert ta.drop(["n_activities"]).equals(tb.drop(["n_activities"]))
+    ratio = pc.sum(tb["n_activities"]).as_py() / pc.sum(ta["n_activities"]).as_py()
+    assert 1.5 < ratio < 1.7  # tasks still to do on open deals do not scale
+
+
 def test_visitor_volume_changes_only_touches(tmp_path, monkeypatch):
     generate_world(SMALL, tmp_path / "a")
     monkeypatch.setattr(touches, "VISITORS_PER_DEAL", 3.0)
