@@ -49,26 +49,34 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
 
 
 def write_figures(
-    out: Path, results: list[dict], key: tuple[str, ...] = ("deals",), **context
+    out: Path,
+    results: list[dict],
+    key: tuple[str, ...] = ("deals",),
+    section: str | None = None,
+    **context,
 ) -> None:
-    """Write ``results`` to ``out``, keeping earlier figures whose ``key`` (by default the
-    size) was not measured this time, so one size is re-measured without the others."""
+    """Write ``results`` to ``out`` (under ``section`` when a script writes several kinds),
+    keeping earlier figures whose ``key`` (by default the size) was not measured this
+    time, so one size is re-measured without the others."""
     measured_at = datetime.now(UTC).isoformat(timespec="seconds")
 
     def identity(result: dict) -> tuple:
         return tuple(result.get(field) for field in key)
 
+    report = json.loads(out.read_text()) if out.exists() else {}
+    previous = (report.get(section) or {}) if section else report
     measured = {identity(result) for result in results}
-    kept = []
-    if out.exists():
-        previous = json.loads(out.read_text())["results"]
-        kept = [result for result in previous if identity(result) not in measured]
+    kept = [r for r in previous.get("results", []) if identity(r) not in measured]
     figures = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         **context,
         "results": kept + [{**result, "measured_at": measured_at} for result in results],
     }
-    out.write_text(json.dumps(figures, indent=2) + "\n")
+    if section:
+        report[section] = figures
+    else:
+        report.update(figures)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"figures written to {out}")
 
 

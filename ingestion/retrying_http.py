@@ -4,14 +4,16 @@ Retries live in a requests transport adapter, so each request (each page of a lo
 listing included) is retried alone: a 5xx on page 40 does not restart the listing. What a
 response means (usable, retry after some seconds, or fatal) is the connector's call, made
 by its ``classify`` function; waiting goes through an injectable ``sleep`` and is bounded
-in attempts and total seconds, so tests never really sleep and a sync never hangs.
+in attempts and total seconds, so tests never really sleep and a sync never hangs. A
+connector may also pace every attempt (``pacer``) to stay inside the server's rate limits
+rather than wait after being refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -22,6 +24,16 @@ from requests.adapters import HTTPAdapter
 Classify = Callable[[requests.Response, str], tuple[str | None, float | None]]
 # (request name, attempts, seconds waited, last problem) -> the error to raise on giving up.
 GiveUp = Callable[[str, int, float, str], Exception]
+
+
+class Pacer(Protocol):
+    """Keeps requests inside the server's rate limits before they are refused: ``before``
+    waits until request ``name`` may go, ``after`` counts it (``response`` None when none
+    came back)."""
+
+    def before(self, name: str) -> None: ...
+
+    def after(self, name: str, response: requests.Response | None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -57,11 +69,12 @@ class RetryingAdapter(HTTPAdapter):
         *,
         classify: Classify,
         give_up: GiveUp,
+        pacer: Pacer | None = None,
     ) -> None:
         super().__init__()
         self.policy, self.sleep, self.stats = policy, sleep, stats
         self.timeout, self.observe = timeout, observe
-        self.classify, self.give_up = classify, give_up
+        self.classify, self.give_up, self.pacer = classify, give_up, pacer
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
@@ -72,12 +85,16 @@ class RetryingAdapter(HTTPAdapter):
         while True:
             attempt += 1
             self.stats.requests += 1
-            hint = None
+            hint, response = None, None
+            if self.pacer:
+                self.pacer.before(name)
             try:
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 problem = f"no response ({type(exc).__name__})"
-            else:
+            if self.pacer:
+                self.pacer.after(name, response)
+            if response is not None:
                 if self.observe:
                     self.observe(method, path, response.status_code)
                 problem, hint = self.classify(response, name)

@@ -4,9 +4,11 @@ Paging (``paging.next.after``), bearer auth and request building come from dlt's
 ``RESTClient``. Retries live in a transport adapter beneath it, so every request, the
 pages of a long listing included, is retried alone and a 5xx on page 40 does not restart
 the listing. The adapter also refuses 200s whose body is not JSON (HubSpot's edge
-sometimes answers with an HTML error page) so those are retried too. Waiting goes through
-an injectable ``sleep`` and is bounded in attempts and total seconds, so tests never
-really sleep and a sync never hangs for ever.
+sometimes answers with an HTML error page) so those are retried too. Before each attempt
+the adapter paces the request to fit HubSpot's rate limits (see pacing.py), so a long sync
+runs at the rate the limits allow instead of bouncing off them. Waiting goes through an
+injectable ``clock`` and ``sleep`` and is bounded in attempts and total seconds, so tests
+never really sleep and a sync never hangs for ever.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from ingestion.hubspot.errors import (
     HubSpotScopeError,
     HubSpotUnavailableError,
 )
+from ingestion.hubspot.pacing import Pacer, RateLimits
 from ingestion.retrying_http import RequestStats, RetryingAdapter, RetryPolicy
 
-__all__ = ["HubSpotClient", "RequestStats", "RetryPolicy"]
+__all__ = ["HubSpotClient", "RateLimits", "RequestStats", "RetryPolicy"]
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
+HUBSPOT_LIMITS = RateLimits()
 
 
 def _problem(response: requests.Response, name: str) -> tuple[str | None, float | None]:
@@ -101,8 +105,10 @@ class HubSpotClient:
     """An authenticated HubSpot API client with bounded retries and request counters.
 
     ``token`` defaults to the ``HUBSPOT_ACCESS_TOKEN`` environment variable, read here (at
-    run time). ``sleep`` is how the client waits between retries; ``observe`` is called
-    with (method, path, status) after every response, for instrumentation and tests.
+    run time). ``pacing`` is the rate limits to stay inside of (None: only react to 429s,
+    for an API that enforces none); ``clock`` and ``sleep`` are the time it paces and waits
+    between retries by. ``observe`` is called with (method, path, status) after every
+    response, for instrumentation and tests.
     """
 
     def __init__(
@@ -111,6 +117,8 @@ class HubSpotClient:
         token: str | None = None,
         *,
         retry: RetryPolicy | None = None,
+        pacing: RateLimits | None = HUBSPOT_LIMITS,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         timeout: tuple[float, float] = (10.0, 60.0),
         observe: Callable[[str, str, int], None] | None = None,
@@ -120,6 +128,7 @@ class HubSpotClient:
             raise HubSpotAuthError.missing()
         self.base_url = base_url
         self.stats = RequestStats()
+        self.pacer = Pacer(pacing, clock, sleep) if pacing else None
         session = requests.Session()
         adapter = RetryingAdapter(
             retry or RetryPolicy(),
@@ -129,6 +138,7 @@ class HubSpotClient:
             observe,
             classify=_problem,
             give_up=HubSpotUnavailableError,
+            pacer=self.pacer,
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)

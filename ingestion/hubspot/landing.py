@@ -70,7 +70,8 @@ def land_hubspot_demo(
 ) -> dict[str, ObjectStats]:
     """Serve the simulated world over HubSpot's API on loopback and sync it."""
     with HubSpotServer(world_dir, token=DEMO_TOKEN) as server:
-        client = HubSpotClient(server.base_url, token=DEMO_TOKEN)
+        # The demo's simulator enforces no rate limit: pacing would only slow the demo down.
+        client = HubSpotClient(server.base_url, token=DEMO_TOKEN, pacing=None)
         return _sync(
             con,
             client,

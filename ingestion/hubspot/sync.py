@@ -21,7 +21,7 @@ associations; see :func:`~ingestion.hubspot.reads.read_engagements`.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,6 +47,8 @@ from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)
 CURSOR_SCHEMA = "raw_hubspot"
+# What lands in one transaction each, in sync order (None: owners and pipelines).
+GROUPS = (None, *CRM_OBJECTS, objects.ENGAGEMENTS)
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,16 @@ def sync_hubspot(
     progress: Callable[[str], None] = lambda _: None,
     overlap: timedelta = OVERLAP,
     work_dir: Path | None = None,
+    groups: Collection[str] | None = None,
 ) -> dict[str, ObjectStats]:
     """Read HubSpot and land every object in ``raw_hubspot``; returns stats per raw object.
 
     ``full=False`` reads deals, contacts, companies and engagements incrementally from
     their cursors (an object without a cursor yet gets a full read); owners and pipelines,
     being small, are always read whole. ``work_dir`` holds the temporary Parquet spool.
+    ``groups`` limits the sync to some groups, named by their object (``deals``,
+    ``contacts``, ``companies``, ``engagements``; ``reference`` for owners and pipelines),
+    as a benchmark of one object does; None syncs them all.
 
     Each group commits on its own (call this outside a transaction): when a read fails
     with a :class:`~ingestion.hubspot.errors.HubSpotError`, or anything else, the groups
@@ -88,7 +94,9 @@ def sync_hubspot(
     """
     portal = extract.portal_id(client)
     stats: dict[str, ObjectStats] = {}
-    for obj in (None, *CRM_OBJECTS, objects.ENGAGEMENTS):
+    for obj in GROUPS:
+        if groups is not None and (obj.name if obj else "reference") not in groups:
+            continue
         with (
             tempfile.TemporaryDirectory(prefix="hubspot-", dir=work_dir) as tmp,
             Spool(Path(tmp)) as spool,

@@ -1,6 +1,6 @@
 """Serve a world folder as the HubSpot API until interrupted (manual runs, benchmarks).
 
-    python -m ingestion.simulator.server WORLD_DIR [--port 0] [--token test-token]
+    python -m ingestion.simulator.server WORLD_DIR [--port 0] [--token test-token] [--throttle]
 
 Prints the base URL on its first line, so a script can start it and read where it listens.
 """
@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ingestion.simulator.server.faults import Faults
 from ingestion.simulator.server.httpd import HubSpotServer
 
 
@@ -21,8 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("world_dir", type=Path)
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--token", default="test-token", help="the bearer token to accept")
+    parser.add_argument(
+        "--throttle", action="store_true", help="enforce HubSpot's real rate limits"
+    )
     args = parser.parse_args(argv)
-    with HubSpotServer(args.world_dir, token=args.token, port=args.port) as server:
+    faults = Faults(throttle=args.throttle)
+    with HubSpotServer(args.world_dir, token=args.token, port=args.port, faults=faults) as server:
         print(server.base_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ingestion.simulator.server import render
-from ingestion.simulator.server.records import SearchError
+from ingestion.simulator.server.records import CrmTable, SearchError
 
 if TYPE_CHECKING:
     from ingestion.simulator.server.app import HubSpotApp
@@ -49,6 +49,14 @@ def _names(raw: str | list | None) -> list[str]:
 def _wanted(app: HubSpotApp, obj: str, requested: list[str]) -> list[str]:
     modified = app.state.crm[obj].modified
     return requested or [*DEFAULT_PROPERTIES, modified]
+
+
+def _history(app: HubSpotApp, table: CrmTable, record_id: str, requested: list[str]) -> dict | None:
+    """``propertiesWithHistory`` of one record, or None when the request asked for none."""
+    if not requested:
+        return None
+    kept = app.state.history.nested(record_id, requested) if table.name == "deals" else {}
+    return render.properties_with_history(table, table.rows[record_id], requested, kept)
 
 
 def account_info(app: HubSpotApp, *, query: dict, body: dict) -> tuple[int, dict]:
@@ -89,7 +97,7 @@ def list_objects(app: HubSpotApp, *, query: dict, body: dict, obj: str) -> tuple
             table,
             table.rows[i],
             props,
-            app.state.history.nested(i, with_history) if obj == "deals" and with_history else None,
+            _history(app, table, i, with_history),
             {to: app.state.associations[(obj, to)].get(i, {}) for to in inline},
         )
         for i in ids
@@ -145,7 +153,7 @@ def batch_read(app: HubSpotApp, *, query: dict, body: dict, obj: str) -> tuple[i
             table,
             table.rows[i],
             props,
-            app.state.history.nested(i, with_history) if obj == "deals" and with_history else None,
+            _history(app, table, i, with_history),
         )
         for i in found
     ]

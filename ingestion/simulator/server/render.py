@@ -47,15 +47,10 @@ def crm_record(
     """One object as list, search and batch read return it; ``associations`` (to object
     -> associated ids) are inlined as the list endpoint's ``associations=`` asks."""
     updated = row[table.modified]
-    created = row.get("createdate") or row.get("hs_createdate")
     record = {
         "id": row["id"],
-        "properties": {
-            p: row["id"] if p == "hs_object_id" else row.get(p)
-            for p in properties
-            if p in table.properties
-        },
-        "createdAt": created if iso_ms(created) is not None else updated,
+        "properties": {p: property_value(row, p) for p in properties if p in table.properties},
+        "createdAt": _created_at(table, row),
         "updatedAt": updated,
         "archived": row["archived"],
     }
@@ -75,6 +70,35 @@ def crm_record(
             if targets
         }
     return record
+
+
+def property_value(row: dict, prop: str) -> str | None:
+    """A property's value as the API returns it: ``hs_object_id`` is the record's id."""
+    return row["id"] if prop == "hs_object_id" else row.get(prop)
+
+
+def _created_at(table: CrmTable, row: dict) -> str:
+    created = row.get("createdate") or row.get("hs_createdate")
+    return created if iso_ms(created) is not None else row[table.modified]
+
+
+def properties_with_history(
+    table: CrmTable, row: dict, requested: list[str], kept: dict[str, list[dict]]
+) -> dict[str, list[dict]]:
+    """``propertiesWithHistory`` of one record: the history the world ``kept`` (deals'
+    tracked properties), and for any other requested property with a value what HubSpot
+    answers for a property set once: one entry holding the current value.
+
+    The world records no change of those properties, so the entry is dated at the record's
+    creation, when the generator set them; a property without a value has no history.
+    """
+    history = dict(kept)
+    for prop in requested:
+        value = property_value(row, prop) if prop in table.properties else None
+        if prop not in history and value is not None:
+            entry = {"value": value, "timestamp": _created_at(table, row), "sourceType": "CRM_UI"}
+            history[prop] = [entry]
+    return history
 
 
 def _singular(obj: str) -> str:

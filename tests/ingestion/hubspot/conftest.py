@@ -44,7 +44,7 @@ def server(world, clock):
 
 @pytest.fixture
 def client(server, clock) -> HubSpotClient:
-    return HubSpotClient(server.base_url, token=TOKEN, sleep=clock.sleep)
+    return HubSpotClient(server.base_url, token=TOKEN, clock=clock.time, sleep=clock.sleep)
 
 
 @pytest.fixture

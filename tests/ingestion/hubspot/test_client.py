@@ -49,6 +49,7 @@ def test_past_the_retry_budget_the_error_says_what_to_do(server, clock):
     client = HubSpotClient(
         server.base_url,
         token=TOKEN,
+        clock=clock.time,
         sleep=clock.sleep,
         retry=RetryPolicy(max_attempts=20, max_total_wait_s=100),
     )
@@ -74,7 +75,7 @@ def test_a_refused_token_fails_at_once_naming_the_variable(server, client, clock
 def test_a_missing_scope_is_named(world, clock):
     scopes = ALL_SCOPES - {"crm.objects.contacts.read"}
     with HubSpotServer(world, token=TOKEN, scopes=scopes) as server:
-        client = HubSpotClient(server.base_url, token=TOKEN, sleep=clock.sleep)
+        client = HubSpotClient(server.base_url, token=TOKEN, clock=clock.time, sleep=clock.sleep)
         assert _ids(client)  # deals are allowed
         with pytest.raises(HubSpotScopeError, match=r"crm\.objects\.contacts\.read") as failure:
             client.get("/crm/v3/objects/contacts")
@@ -104,7 +105,9 @@ def test_a_5xx_in_the_middle_of_a_listing_retries_that_page_only(server, client)
 
 
 def test_a_slow_response_times_out_and_is_retried(server, clock):
-    client = HubSpotClient(server.base_url, token=TOKEN, sleep=clock.sleep, timeout=(1.0, 0.2))
+    client = HubSpotClient(
+        server.base_url, token=TOKEN, clock=clock.time, sleep=clock.sleep, timeout=(1.0, 0.2)
+    )
     server.faults.slow, server.faults.delay_s = 1, 0.5
     assert client.get("/account-info/v3/details")["portalId"] == server.world.portal_id
     assert clock.sleeps == [1]
@@ -120,10 +123,13 @@ def test_the_token_never_reaches_logs_or_reprs(server, client, caplog):
     assert TOKEN not in repr(client)
 
 
-def test_real_rate_limits_are_survived(server, client, clock):
-    """With HubSpot's real limits enforced (on the fake clock), a burst of 120 requests and
-    a burst of searches get 429s, wait, and all succeed."""
+def test_real_rate_limits_are_survived_without_pacing(server, clock):
+    """With HubSpot's real limits enforced (on the fake clock) and no pacing, a burst of 120
+    requests and a burst of searches get 429s, wait, and all succeed."""
     server.faults.throttle = True
+    client = HubSpotClient(
+        server.base_url, token=TOKEN, pacing=None, clock=clock.time, sleep=clock.sleep
+    )
     for _ in range(120):
         client.get("/account-info/v3/details")
     for _ in range(8):

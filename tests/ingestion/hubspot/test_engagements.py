@@ -224,7 +224,7 @@ def test_a_malformed_page_is_retried_and_a_bad_record_quarantined(sync, con, ser
     assert dict((r[0], r[6]) for r in _engagements(con))[good] == "NO_SHOW"
 
 
-def test_killed_mid_sync_then_rerun_loses_and_duplicates_nothing(sync, con, server):
+def test_killed_mid_sync_then_rerun_loses_and_duplicates_nothing(sync, con, server, clock):
     sync(full=True)
     calls = server.world.crm["calls"].rows
     edited = sorted((i for i, r in calls.items() if r["hs_call_status"] == "COMPLETED"), key=int)
@@ -242,7 +242,10 @@ def test_killed_mid_sync_then_rerun_loses_and_duplicates_nothing(sync, con, serv
             raise KilledError
 
     with pytest.raises(KilledError):  # calls and emails were read, nothing landed
-        sync(client=HubSpotClient(server.base_url, token=TOKEN, observe=observe))
+        killed = HubSpotClient(
+            server.base_url, token=TOKEN, observe=observe, clock=clock.time, sleep=clock.sleep
+        )
+        sync(client=killed)
     assert {o: cursor(con, o) for o in OBJECTS.values()} == before
     after = sorted(con.execute("select * from raw_hubspot.engagements").fetchall(), key=repr)
     assert after == rows_before

@@ -84,6 +84,29 @@ def test_history_is_rebuilt_from_the_flattened_rows(server, world):
     )
 
 
+def test_history_of_every_property_gives_untracked_ones_their_current_value(server, world):
+    """As HubSpot does, a property the world keeps no history for answers one entry, its
+    current value (set at creation); a property without a value has no history."""
+    listed = [p["name"] for p in _get(server, "/crm/v3/properties/deals").json()["results"]]
+    every = ",".join(listed)
+    records = _all_pages(server, DEALS, limit=50, properties=every, propertiesWithHistory=every)
+    untracked = set(listed) - set(HISTORY.split(","))  # tracked: the test above
+    assert {p for r in records for p in r["propertiesWithHistory"]} == set(listed)
+    for record in records:
+        history, current = record["propertiesWithHistory"], record["properties"]
+        assert current["hs_object_id"] == record["id"]  # computed properties too
+        for prop in untracked:
+            expected = [
+                {"value": current[prop], "timestamp": record["createdAt"], "sourceType": "CRM_UI"}
+            ]
+            assert history.get(prop) == (expected if current[prop] is not None else None)
+    batch = {"inputs": [{"id": records[0]["id"]}], "propertiesWithHistory": ["dealname"]}
+    read = _post(server, f"{DEALS}/batch/read", batch).json()["results"][0]
+    assert read["propertiesWithHistory"] == {
+        "dealname": records[0]["propertiesWithHistory"]["dealname"]
+    }
+
+
 def test_search_filters_sorts_and_stops_at_the_cap(world):
     with HubSpotServer(world, token=TOKEN, search_cap=250) as server:
         page = _search(server, 0).json()

@@ -66,6 +66,12 @@ def test_full_sync_lands_the_world_exactly(sync, con, world):
     assert all(s.mode == "full" for s in stats.values())
 
 
+def test_one_group_syncs_alone(sync, con):
+    stats = sync(full=True, groups=("deals",))
+    assert set(stats) == {"deals", "deal_property_history", "deal_contacts", "deal_companies"}
+    assert cursor(con, "deals") is not None and cursor(con, "contacts") is None
+
+
 def test_api_and_files_land_identical_rows(sync, con, world):
     """A portal first landed from files, then synced over the API, gains no new version."""
     portal = load_manifest(world)["portal_id"]
@@ -126,7 +132,7 @@ def test_search_index_lag_is_covered_by_the_overlap(sync, con, server):
     assert_raw_matches_server(con, server)
 
 
-def test_sync_killed_midway_loses_and_duplicates_nothing(con, sync, server):
+def test_sync_killed_midway_loses_and_duplicates_nothing(con, sync, server, clock):
     sync(full=True)
     for deal in _live_deals(server)[:120]:
         server.world.update("deals", deal, {"amount": "99.00"})
@@ -146,7 +152,13 @@ def test_sync_killed_midway_loses_and_duplicates_nothing(con, sync, server):
             if sum(p.endswith(path_end) for p in seen) == nth:
                 raise KilledError
 
-        return HubSpotClient(server.base_url, token=server.app.token, observe=observe)
+        return HubSpotClient(
+            server.base_url,
+            token=server.app.token,
+            observe=observe,
+            clock=clock.time,
+            sleep=clock.sleep,
+        )
 
     with pytest.raises(KilledError):  # dies on the second history batch of the deals
         sync(client=kill_on("/deals/batch/read", 2))
@@ -170,13 +182,15 @@ def test_sync_killed_midway_loses_and_duplicates_nothing(con, sync, server):
     )
 
 
-def test_rate_limit_storm_waits_then_fails_clearly_leaving_raw_intact(
-    sync, con, server, client, clock
-):
-    sync(full=True)
+def test_rate_limit_storm_waits_then_fails_clearly_leaving_raw_intact(sync, con, server, clock):
+    # The storm is injected, not the limits': pacing's waits would mix into the sleeps.
+    client = HubSpotClient(
+        server.base_url, token=TOKEN, pacing=None, clock=clock.time, sleep=clock.sleep
+    )
+    sync(full=True, client=client)
     server.world.update("deals", _live_deals(server)[0], {"amount": "5.00"})
     server.faults.rate_limited, server.faults.retry_after = 3, 10
-    sync()  # three 429s with Retry-After: 10 s each, then it goes through
+    sync(client=client)  # three 429s with Retry-After: 10 s each, then it goes through
     assert clock.sleeps == [10, 10, 10] and client.stats.retries == 3
     assert_raw_matches_server(con, server)
 
@@ -184,7 +198,7 @@ def test_rate_limit_storm_waits_then_fails_clearly_leaving_raw_intact(
     before = _snapshot(con)
     server.faults.rate_limited, server.faults.retry_after = 1_000, None
     with pytest.raises(HubSpotUnavailableError, match="Run the sync again later"):
-        sync()
+        sync(client=client)
     assert clock.sleeps[3:] == [1, 2, 4, 8, 16, 32, 60]  # backoff, capped at 60 s, 8 attempts
     assert _snapshot(con) == before
 
@@ -209,7 +223,9 @@ def _changes_past_the_cap(world, con, clock, *, search_cap: int, n_bulk: int) ->
     """Edit more records than one search can page through, most of them in one bulk edit
     (one timestamp) and the rest one by one; an incremental sync must land every one."""
     with HubSpotServer(world, search_cap=search_cap) as server:
-        client = HubSpotClient(server.base_url, token="test-token", sleep=clock.sleep)
+        client = HubSpotClient(
+            server.base_url, token="test-token", clock=clock.time, sleep=clock.sleep
+        )
         at = datetime(2026, 1, 2, tzinfo=UTC)
         sync_hubspot(con, client, full=True, load_id="L1", loaded_at=at)
         deals, contacts = _live_deals(server), sorted(server.world.crm["contacts"].rows, key=int)
