@@ -46,7 +46,6 @@ PYTHON_MODEL = "int_attribution_channel_credits"
 SYNTHETIC_INPUTS = """
 create schema if not exists intermediate;
 create schema if not exists marts;
-create schema if not exists staging;
 
 create or replace table intermediate.int_deals as
 select
@@ -124,14 +123,6 @@ select
     cast(null as varchar) as merged_into_contact_key
 from intermediate.int_marketing_touches
 group by person_key;
-
-create or replace table staging.stg_salesforce__leads as
-select
-    cast(null as varchar) as lead_key,
-    cast(null as timestamp) as created_at,
-    false as is_deleted,
-    false as is_vanished
-limit 0;
 """
 
 

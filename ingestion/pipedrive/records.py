@@ -78,6 +78,9 @@ ACTIVITY_COLUMNS = (
     "participants",
     "priority",
 )
+# The person fields dbt staging reads. Persons land with whatever fields the listing has
+# (see table()); these columns exist from the start, so staging runs before any sync.
+PERSON_COLUMNS = ("id", "org_id", "add_time", "is_deleted")
 CUSTOM_KEY = re.compile(r"^[0-9a-f]{40}$")
 
 

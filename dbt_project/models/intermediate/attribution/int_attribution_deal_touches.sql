@@ -15,17 +15,12 @@ with paths as (
     {%- endif %}
 ),
 
--- When each person became a contact (HubSpot, CSV exports) or a lead (Salesforce).
+-- When each person became a contact or lead (a Salesforce person is keyed by its lead).
 people as (
     select
         contact_key as person_key,
         created_at
     from {{ ref('int_contacts') }}
-    union all
-    select
-        lead_key as person_key,
-        created_at
-    from {{ ref('stg_salesforce__leads') }}
 ),
 
 -- A deal's lead creation is its earliest person's, among the people who touched it.

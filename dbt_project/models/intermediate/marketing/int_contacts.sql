@@ -1,6 +1,7 @@
 {#- Contacts of every source with their lifecycle dates and original source mapped to the
     canonical channel taxonomy. The original value is always kept beside the channel: a
-    value no rule matches lands in 'other', a blank one in 'unattributed'. -#}
+    value no rule matches lands in 'other', a blank one in 'unattributed'. A step is
+    dated only where the source records it: no source but HubSpot records MQL or SQL. -#}
 with hubspot_contacts as (
     select
         contact_key,
@@ -67,10 +68,116 @@ csv_leads as (
     left join csv_lead_deals as lead_deals on leads.lead_key = lead_deals.lead_key
 ),
 
+-- The deals that count for a person's lifecycle: live ones, as every metric counts them.
+live_deals as (
+    select
+        deal_key,
+        created_at,
+        is_won,
+        closed_at
+    from {{ ref('int_deals') }}
+    where not is_deleted and merged_into_deal_key is null
+),
+
+{#- A Salesforce Lead is the person until converted, and keeps being it after: the key is
+    the Lead's (salesforce:<org>:<Lead Id>), the person key activities, campaign touches
+    and attribution paths already use. Conversion makes a Contact of the same person
+    (ConvertedContactId); Contacts are not read, so a converted lead counts once.
+    Contacts created without a lead never were leads and stay out of the funnel: which
+    opportunities they are on is unknown (OpportunityContactRole is not landed). The
+    standard Lead records no MQL or SQL date; it becomes an opportunity on its
+    ConvertedDate (a date, midnight UTC) and a customer when the opportunity it converted
+    into is won. -#}
+salesforce_leads as (
+    select
+        leads.lead_key as contact_key,
+        leads.source_system,
+        leads.source_instance,
+        leads.lead_id as contact_id,
+        cast(null as {{ dbt.type_string() }}) as company_key,
+        case
+            when won.closed_at is not null then 'customer'
+            when leads.converted_at is not null then 'opportunity'
+            else 'lead'
+        end as lifecycle_stage,
+        'LeadSource' as source_field,
+        leads.lead_source as original_source,
+        cast(null as {{ dbt.type_string() }}) as original_source_detail_1,
+        leads.created_at,
+        leads.created_at as became_lead_at,
+        cast(null as {{ dbt.type_timestamp() }}) as became_mql_at,
+        cast(null as {{ dbt.type_timestamp() }}) as became_sql_at,
+        leads.converted_at as became_opportunity_at,
+        won.closed_at as became_customer_at,
+        leads.is_deleted or leads.is_vanished as is_deleted,
+        cast(null as {{ dbt.type_string() }}) as merged_contact_ids
+    from {{ ref('stg_salesforce__leads') }} as leads
+    left join live_deals as won on leads.converted_deal_key = won.deal_key and won.is_won
+),
+
+-- A Pipedrive person becomes an opportunity with their first deal and a customer with
+-- their first win. Persons have no source field: their first deal's Source channel is
+-- the only record of where they came from.
+pipedrive_person_deals as (
+    select
+        staged.contact_key,
+        live_deals.created_at,
+        live_deals.is_won,
+        live_deals.closed_at,
+        staged.source_channel,
+        row_number() over (
+            partition by staged.contact_key order by live_deals.created_at, live_deals.deal_key
+        ) as deal_number
+    from {{ ref('stg_pipedrive__deals') }} as staged
+    inner join live_deals on staged.deal_key = live_deals.deal_key
+    where staged.contact_key is not null
+),
+
+pipedrive_lifecycles as (
+    select
+        contact_key,
+        min(created_at) as first_deal_at,
+        min(case when is_won then closed_at end) as first_won_at,
+        max(case when deal_number = 1 then source_channel end) as source_channel
+    from pipedrive_person_deals
+    group by contact_key
+),
+
+pipedrive_persons as (
+    select
+        persons.contact_key,
+        persons.source_system,
+        persons.source_instance,
+        persons.person_id as contact_id,
+        persons.organization_key as company_key,
+        case
+            when lifecycles.first_won_at is not null then 'customer'
+            when lifecycles.first_deal_at is not null then 'opportunity'
+            else 'lead'
+        end as lifecycle_stage,
+        'channel' as source_field,
+        lifecycles.source_channel as original_source,
+        cast(null as {{ dbt.type_string() }}) as original_source_detail_1,
+        persons.created_at,
+        persons.created_at as became_lead_at,
+        cast(null as {{ dbt.type_timestamp() }}) as became_mql_at,
+        cast(null as {{ dbt.type_timestamp() }}) as became_sql_at,
+        lifecycles.first_deal_at as became_opportunity_at,
+        lifecycles.first_won_at as became_customer_at,
+        persons.is_deleted or persons.is_vanished as is_deleted,
+        cast(null as {{ dbt.type_string() }}) as merged_contact_ids
+    from {{ ref('stg_pipedrive__persons') }} as persons
+    left join pipedrive_lifecycles as lifecycles on persons.contact_key = lifecycles.contact_key
+),
+
 contacts as (
     select * from hubspot_contacts
     union all
     select * from csv_leads
+    union all
+    select * from salesforce_leads
+    union all
+    select * from pipedrive_persons
 ),
 
 rules as (

@@ -22,12 +22,6 @@ people as (
         created_at
     from {{ ref('int_contacts') }}
     where not is_deleted and merged_into_contact_key is null
-    union all
-    select
-        lead_key as person_key,
-        created_at
-    from {{ ref('stg_salesforce__leads') }}
-    where not is_deleted and not is_vanished
 ),
 
 first_touches as (

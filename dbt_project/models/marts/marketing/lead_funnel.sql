@@ -1,7 +1,9 @@
 {#- Lead funnel by cohort: contacts grouped by the month they became a lead (reporting time
     zone), original source value and channel, with how many went on to reach MQL, SQL,
     opportunity and customer by the as-of date, and each step's rate. A contact that skips
-    a step (outbound leads skip MQL) counts as having passed it. -#}
+    a step (outbound leads skip MQL) counts as having passed it once it reaches a later
+    one. Sources that never date MQL or SQL (Salesforce, Pipedrive, CSV exports) so count
+    as MQLs and SQLs exactly their opportunities, never a drop that did not happen. -#}
 with contacts as (
     select
         *,

@@ -12,11 +12,15 @@ renamed as (
         pipeline_id,
         stage_id,
         {{ source_key('pipedrive', '_source_instance', 'owner_id') }} as owner_key,
+        {{ source_key('pipedrive', '_source_instance', 'person_id') }} as contact_key,
 
         -- strings
         title as deal_name,
         upper(currency) as currency_code,
         lost_reason,
+        -- Pipedrive's "Source channel": the marketing channel, an option of the account's
+        -- own list (origin, beside it, says how the record was created, not where from).
+        channel as source_channel,
 
         -- numbers
         cast(nullif(value, '') as {{ dbt.type_numeric() }}) as amount,
