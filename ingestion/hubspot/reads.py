@@ -392,7 +392,12 @@ def read_form_submissions(
         pages = extract.submission_pages(reader.client, str(form["id"]))
         for page in reader.counted(name, pages):
             reader.spool.add(name, form_submissions_batch(str(form["id"]), page))
-            times = [int(record["submittedAt"]) for record in page]
+            # A submission without a readable time still lands (and is quarantined there).
+            times = [
+                int(str(record.get("submittedAt")))
+                for record in page
+                if str(record.get("submittedAt")).isdigit()
+            ]
             newest = max([t for t in (newest, *times) if t is not None], default=None)
             if since is not None and times and min(times) < since:
                 break
