@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import ROOT, dbt_command, measure
 
 WEB_MODELS = "stg_web_events__events int_web_events int_web_sessions int_identity_stitches"
-UPSTREAM = "+int_contacts +stg_salesforce__leads"
+UPSTREAM = "+int_person_emails"  # the contacts, leads and addresses stitching reads
 WORLD_DEALS = 10_000
 AS_OF = date(2025, 12, 31)
 

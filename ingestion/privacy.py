@@ -121,6 +121,30 @@ def _find_ids(
     return found
 
 
+def _own_emails(
+    con: duckdb.DuckDBPyConnection,
+    people: Iterable[tuple[RawObject, PersonalData]],
+    person_ids: dict[str, set[str]],
+) -> list[str]:
+    """The addresses the person's own records hold: forgetting someone by id must also
+    remove what names them only by address (a form submission, an identified event)."""
+    found: set[str] = set()
+    for obj, personal in people:
+        ids = sorted(person_ids.get(personal.refers_to or obj.source_system, set()))
+        columns = _columns(con, obj.table)
+        if not ids or personal.person_id is None or columns is None:
+            continue
+        if personal.email not in columns or personal.refers_to:
+            continue
+        rows = con.execute(
+            f"select distinct {personal.email} from {obj.table} "
+            f"where {_in_ids(personal.person_id)} and {personal.email} is not null",
+            [ids],
+        ).fetchall()
+        found.update(address.strip().lower() for (address,) in rows if "@" in address)
+    return sorted(found)
+
+
 def _forget_in_table(
     con: duckdb.DuckDBPyConnection,
     obj: RawObject,
@@ -149,7 +173,7 @@ def _forget_in_table(
             params += params
         removed = con.execute(f"delete from {obj.table} where {matched}", params).fetchone()[0]
         if removed:
-            report.removed[obj.table] = removed
+            report.removed[obj.table] = report.removed.get(obj.table, 0) + removed
     # Other records keep what is not personal: only the reference goes.
     for ref in personal.references:
         if ref in obj.key or ref not in columns:
@@ -184,11 +208,14 @@ def _forget_in_quarantine(
     if email and personal.email:
         conditions.append(_email_matches(f"json_extract_string(raw_payload, '$.{personal.email}')"))
         params += _email_params(email)
+    if not conditions:
+        return
     removed = con.execute(
         f"delete from {obj.quarantine_table} where {' or '.join(conditions)}", params
     ).fetchone()[0]
     if removed:
-        report.removed[obj.quarantine_table] = removed
+        table = obj.quarantine_table
+        report.removed[table] = report.removed.get(table, 0) + removed
 
 
 def forget_person(
@@ -202,13 +229,15 @@ def forget_person(
     report = ForgetReport()
     with transaction(con):
         report.person_ids = _find_ids(con, people, email, person_id)
+        emails = [email] if email else _own_emails(con, people, report.person_ids)
         for obj, personal in people:
             system = personal.refers_to or obj.source_system
             ids = sorted(report.person_ids.get(system, set()))
-            if not ids and not (email and personal.email):
+            if not ids and not (emails and personal.email):
                 continue
-            _forget_in_table(con, obj, personal, ids, email, report)
-            _forget_in_quarantine(con, obj, personal, ids, email, report)
+            for address in emails or [None]:
+                _forget_in_table(con, obj, personal, ids, address, report)
+                _forget_in_quarantine(con, obj, personal, ids, address, report)
     return report
 
 

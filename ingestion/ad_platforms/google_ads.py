@@ -41,6 +41,8 @@ FIELDS = (
     "customer.currency_code",
     "campaign.id",
     "campaign.name",
+    "campaign.start_date",
+    "campaign.end_date",
     "segments.date",
     "metrics.cost_micros",
     "metrics.clicks",
@@ -162,6 +164,8 @@ def _flat(row: dict) -> dict[str, str]:
         "currency_code": customer.get("currencyCode"),
         "campaign_id": campaign.get("id"),
         "campaign_name": campaign.get("name"),
+        "campaign_start_date": campaign.get("startDate"),
+        "campaign_end_date": campaign.get("endDate"),
         "date": segments.get("date"),
         # Google leaves zero int64 values out of the JSON.
         "cost_micros": metrics.get("costMicros", "0"),

@@ -1,6 +1,7 @@
 """Meta (Facebook / Instagram) ads: campaign x day spend through the Marketing API insights.
 
-``GET act_{id}/insights?level=campaign&time_increment=1`` pages by ``paging.cursors.after``
+``GET act_{id}/insights?level=campaign&time_increment=1`` (and ``act_{id}/campaigns`` for
+each campaign's start and stop time) pages by ``paging.cursors.after``
 while ``paging.next`` is present (the client follows the cursor against its own base URL
 rather than the absolute ``next`` link). Metrics are strings (``spend`` a decimal in the
 account's currency, which ``account_currency`` names). Meta signals throttling in the
@@ -139,7 +140,17 @@ class MetaAdsClient:
         return sorted(str(row["account_id"]) for page in pages for row in page)
 
     def campaign_days(self, account_id: str, since: date, until: date) -> list[dict[str, str]]:
-        """Every campaign-day of the account between two days (both included)."""
+        """Every campaign-day of the account between two days (both included), with its
+        campaign's start and stop times (insights do not carry them: the campaign objects do,
+        and the gap check needs them to see a missing first or last day)."""
+        campaigns = {
+            str(row["id"]): row
+            for page in self._pages(
+                f"/{API_VERSION}/act_{account_id}/campaigns",
+                {"fields": "id,name,start_time,stop_time"},
+            )
+            for row in page
+        }
         params = {
             "level": "campaign",
             "time_increment": "1",
@@ -147,4 +158,15 @@ class MetaAdsClient:
             "fields": ",".join(FIELDS),
         }
         path = f"/{API_VERSION}/act_{account_id}/insights"
-        return [row for page in self._pages(path, params) for row in page]
+        return [
+            {**row, **_campaign_times(campaigns.get(str(row.get("campaign_id"))) or {})}
+            for page in self._pages(path, params)
+            for row in page
+        ]
+
+
+def _campaign_times(campaign: dict) -> dict[str, str | None]:
+    return {
+        "campaign_start_time": campaign.get("start_time"),
+        "campaign_stop_time": campaign.get("stop_time"),
+    }

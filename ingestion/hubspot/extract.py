@@ -23,6 +23,8 @@ HISTORY_LIMIT = 50  # HubSpot returns at most 50 records a page with propertiesW
 SEARCH_LIMIT = 200
 BATCH_LIMIT = 100
 ASSOCIATIONS_LIMIT = 1000
+FORMS_LIMIT = 100
+SUBMISSIONS_LIMIT = 50  # the form integrations API's maximum page
 
 
 def modified(obj: CrmObject, record: dict) -> str:
@@ -184,3 +186,15 @@ def owner_pages(client: HubSpotClient, *, archived: bool) -> Iterator[list[dict]
 
 def deal_pipelines(client: HubSpotClient) -> list[dict]:
     return client.get("/crm/v3/pipelines/deals").get("results") or []
+
+
+def forms(client: HubSpotClient) -> list[dict]:
+    """Every form of the portal (marketing v3)."""
+    pages = client.pages("/marketing/v3/forms", {"limit": FORMS_LIMIT})
+    return [form for page in pages for form in page]
+
+
+def submission_pages(client: HubSpotClient, form_id: str) -> Iterator[list[dict]]:
+    """A form's submissions, newest first (as HubSpot lists them), a page at a time."""
+    path = f"/form-integrations/v1/submissions/forms/{form_id}"
+    yield from client.pages(path, {"limit": SUBMISSIONS_LIMIT})

@@ -8,6 +8,7 @@ from ingestion.raw.objects import (
     RawObject,
     Rule,
     decimal_string,
+    epoch_ms_string,
     non_negative,
     required,
     timestamp_string,
@@ -71,6 +72,20 @@ DEAL_CONTACTS = _entity(
     personal=PersonalData(references=("contact_id",)),
 )
 DEAL_COMPANIES = _entity("deal_companies", key=("deal_id", "company_id"))
+# A form submission never changes once made: kept once per conversion id. Its email is the
+# address typed into the form, so forgetting that address removes the submission.
+FORM_SUBMISSIONS = RawObject(
+    SOURCE_SYSTEM,
+    "form_submissions",
+    key=("conversion_id",),
+    kind=ObjectKind.EVENT,
+    rules=(
+        required("conversion_id"),
+        required("form_id"),
+        epoch_ms_string("submitted_at"),
+    ),
+    personal=PersonalData(email="email"),
+)
 ENGAGEMENTS = _entity(
     "engagements",
     timestamp_string("timestamp", nullable=False),
@@ -87,4 +102,5 @@ OBJECTS: tuple[RawObject, ...] = (
     DEAL_CONTACTS,
     DEAL_COMPANIES,
     ENGAGEMENTS,
+    FORM_SUBMISSIONS,
 )

@@ -32,6 +32,7 @@ from ingestion.hubspot.records import (
     EngagementType,
     association_batch,
     crm_batch,
+    form_submissions_batch,
     history_batch,
     inline_links,
     owners_batch,
@@ -43,6 +44,7 @@ from ingestion.raw.objects import RawObject
 from ingestion.simulator.schema import (
     HUBSPOT_DEAL_PROPERTY_HISTORY,
     HUBSPOT_ENGAGEMENTS,
+    HUBSPOT_FORM_SUBMISSIONS,
     HUBSPOT_OWNERS,
     HUBSPOT_PIPELINE_STAGES,
 )
@@ -370,3 +372,38 @@ def _engagement_rows(
     """Records in raw_hubspot.engagements' shape; associations from ``links``, else inline."""
     rows = [kind.row(r, inline_links(r) if links is None else links[str(r["id"])]) for r in records]
     return pa.RecordBatch.from_pylist(rows, schema=ENGAGEMENT_READ)
+
+
+def read_form_submissions(
+    reader: Reader, cursor: str | None, overlap: timedelta
+) -> tuple[list[Landing], str | None]:
+    """Spool the submissions of every form made since ``cursor`` (epoch ms of the newest
+    submission landed) less the overlap, or all of them when None; returns the landing
+    and the new cursor. HubSpot lists a form's submissions newest first, so a form's read
+    stops at the first page reaching past that point. A submission listed twice (new ones
+    shift the pages while they are read) lands once: copies collapse on conversion id."""
+    name = objects.FORM_SUBMISSIONS.name
+    reader.spool.open(name, HUBSPOT_FORM_SUBMISSIONS)
+    with reader.charge(name):
+        forms = extract.forms(reader.client)
+    since = None if cursor is None else int(cursor) - int(overlap.total_seconds() * 1000)
+    newest = None if cursor is None else int(cursor)
+    for form in forms:
+        pages = extract.submission_pages(reader.client, str(form["id"]))
+        for page in reader.counted(name, pages):
+            reader.spool.add(name, form_submissions_batch(str(form["id"]), page))
+            # A submission without a readable time still lands (and is quarantined there).
+            times = [
+                int(str(record.get("submittedAt")))
+                for record in page
+                if str(record.get("submittedAt")).isdigit()
+            ]
+            newest = max([t for t in (newest, *times) if t is not None], default=None)
+            if since is not None and times and min(times) < since:
+                break
+    relation = (
+        f"(select * from {_parquet(reader.spool, name)} qualify row_number() over ("
+        "partition by conversion_id order by submitted_at desc) = 1)"
+    )
+    cursor = None if newest is None else str(newest)
+    return [Landing(objects.FORM_SUBMISSIONS, False, relation)], cursor

@@ -24,6 +24,7 @@ from ingestion.simulator.schema import (
     HUBSPOT_DEAL_PROPERTY_HISTORY,
     HUBSPOT_DEALS,
     HUBSPOT_ENGAGEMENTS,
+    HUBSPOT_FORM_SUBMISSIONS,
     HUBSPOT_OWNERS,
     HUBSPOT_PIPELINE_STAGES,
 )
@@ -280,3 +281,25 @@ def pipeline_stages_batch(pipelines: list[dict]) -> pa.RecordBatch:
         for stage in pipeline.get("stages") or []
     ]
     return pa.RecordBatch.from_pylist(rows, schema=HUBSPOT_PIPELINE_STAGES)
+
+
+def form_submissions_batch(form_id: str, records: list[dict]) -> pa.RecordBatch:
+    """Submissions of one form; the email and names are the values typed (the first value
+    of each name, as a form has one field per property)."""
+    rows = []
+    for record in records:
+        values: dict[str, str | None] = {}
+        for value in record.get("values") or []:
+            values.setdefault(value.get("name"), _text(value.get("value")))
+        rows.append(
+            {
+                "conversion_id": record.get("conversionId"),
+                "form_id": form_id,
+                "submitted_at": _text(record.get("submittedAt")),
+                "page_url": record.get("pageUrl"),
+                "email": values.get("email"),
+                "firstname": values.get("firstname"),
+                "lastname": values.get("lastname"),
+            }
+        )
+    return pa.RecordBatch.from_pylist(rows, schema=HUBSPOT_FORM_SUBMISSIONS)

@@ -15,7 +15,9 @@ lists archived records to flag deletions, and tombstones records merged away.
 
 Engagements (calls, emails, meetings, notes, tasks) are five API objects with a cursor
 each, landed together in raw_hubspot.engagements, the deal and contact taken from their
-associations; see :func:`~ingestion.hubspot.reads.read_engagements`.
+associations; see :func:`~ingestion.hubspot.reads.read_engagements`. Form submissions
+are read per form, newest first, down to their cursor (the newest submittedAt landed)
+less the overlap; see :func:`~ingestion.hubspot.reads.read_form_submissions`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ingestion.hubspot.reads import (
     Tally,
     read_crm,
     read_engagements,
+    read_form_submissions,
     read_reference,
 )
 from ingestion.hubspot.records import CRM_OBJECTS, ENGAGEMENT_TYPES, CrmObject
@@ -48,7 +51,7 @@ from ingestion.warehouse import transaction
 OVERLAP = timedelta(minutes=5)
 CURSOR_SCHEMA = "raw_hubspot"
 # What lands in one transaction each, in sync order (None: owners and pipelines).
-GROUPS = (None, *CRM_OBJECTS, objects.ENGAGEMENTS)
+GROUPS = (None, *CRM_OBJECTS, objects.ENGAGEMENTS, objects.FORM_SUBMISSIONS)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,12 @@ def sync_hubspot(
                 landings, cursor = read_crm(reader, obj, since, overlap, con, portal)
                 cursors = {obj.name: cursor}
                 merges = obj if since and obj.name in TOMBSTONES else None
+            elif obj is objects.FORM_SUBMISSIONS:
+                stored = None if full else read_cursor(con, CURSOR_SCHEMA, obj.name, portal)
+                mode = "full" if stored is None else "incremental"
+                progress(f"hubspot form submissions: {mode} read")
+                landings, cursor = read_form_submissions(reader, stored, overlap)
+                cursors = {obj.name: cursor}
             else:
                 names = [kind.name for kind in ENGAGEMENT_TYPES]
                 stored_all = {n: read_cursor(con, CURSOR_SCHEMA, n, portal) for n in names}

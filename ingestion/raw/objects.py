@@ -112,3 +112,14 @@ def non_negative(field: str) -> Rule:
         violated=f"try_cast({field} as decimal(38, 6)) < 0",
         reason=f"'{field} ' || {field} || ' is negative'",
     )
+
+
+def epoch_ms_string(field: str) -> Rule:
+    """The value must be epoch milliseconds (HubSpot's submittedAt), 10 to 13 digits."""
+    return Rule(
+        name=f"{field}_unparsable",
+        field=field,
+        violated=f"not regexp_full_match(coalesce(trim({field}), ''), '[0-9]{{10,13}}')",
+        reason=f"'{field} ' || coalesce('''' || {field} || '''', 'null') "
+        "|| ' is not epoch milliseconds'",
+    )

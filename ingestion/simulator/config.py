@@ -36,6 +36,7 @@ STREAM_ID: dict[str, int] = {
     "visitors": 12,
     "web_events": 13,
     "targets": 14,
+    "form_submissions": 15,
 }
 
 NULL_MS = np.iinfo(np.int64).min

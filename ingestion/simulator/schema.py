@@ -143,6 +143,20 @@ HUBSPOT_ENGAGEMENTS = pa.schema(
     ]
 )
 
+# GET /form-integrations/v1/submissions/forms/{guid}, one row per submission: the email,
+# first and last name typed (the values of objectTypeId 0-1, contact properties).
+HUBSPOT_FORM_SUBMISSIONS = pa.schema(
+    [
+        ("conversion_id", STR),
+        ("form_id", STR),  # the form's guid
+        ("submitted_at", STR),  # epoch milliseconds, as HubSpot sends submittedAt
+        ("page_url", STR),  # with the visit's UTM parameters
+        ("email", STR),
+        ("firstname", STR),
+        ("lastname", STR),
+    ]
+)
+
 # --- marketing/ ---------------------------------------------------------------
 
 CAMPAIGNS = pa.schema(
@@ -257,6 +271,16 @@ TRUTH_CONTACTS = pa.schema(
     ]
 )
 
+# Every form submission with the true touch (a form fill) it came from.
+TRUTH_FORM_SUBMISSIONS = pa.schema(
+    [
+        ("conversion_id", STR),
+        ("touch_id", STR),
+        ("contact_id", STR),
+        ("submitted_at", TS),
+    ]
+)
+
 FX_RATES = pa.schema([("date", pa.date32()), ("currency", STR), ("usd_per_unit", pa.float64())])
 
 CHANNELS = (
@@ -291,6 +315,7 @@ TABLES: dict[str, tuple[str, pa.Schema]] = {
     "deal_contacts": ("hubspot/deal_contacts", HUBSPOT_DEAL_CONTACTS),
     "deal_companies": ("hubspot/deal_companies", HUBSPOT_DEAL_COMPANIES),
     "engagements": ("hubspot/engagements", HUBSPOT_ENGAGEMENTS),
+    "form_submissions": ("hubspot/form_submissions", HUBSPOT_FORM_SUBMISSIONS),
     "campaigns": ("marketing/campaigns", CAMPAIGNS),
     "ad_spend": ("marketing/ad_spend", AD_SPEND),
     "touches": ("marketing/touches", TOUCHES),
@@ -301,5 +326,6 @@ TABLES: dict[str, tuple[str, pa.Schema]] = {
         TRUTH_STAGE_WIN_PROBABILITIES,
     ),
     "truth_contacts": ("ground_truth/contacts", TRUTH_CONTACTS),
+    "truth_form_submissions": ("ground_truth/form_submissions", TRUTH_FORM_SUBMISSIONS),
     "fx_rates": ("ground_truth/fx_rates", FX_RATES),
 }

@@ -17,6 +17,7 @@ from ingestion.simulator.companies import companies_table
 from ingestion.simulator.config import GENERATOR_VERSION, WorldConfig
 from ingestion.simulator.deals import simulate_deals
 from ingestion.simulator.engagements import make_engagements
+from ingestion.simulator.forms import form_submissions_tables
 from ingestion.simulator.history import build_history
 from ingestion.simulator.io import MANIFEST, write_part
 from ingestion.simulator.marketing import Campaigns, ad_spend_table, campaigns_table, make_campaigns
@@ -57,18 +58,22 @@ def build_chunk(
     people = make_people(config, d)
     touches, sources = make_touches(config, campaigns, people)
     engagements, n_activities = make_engagements(config, owners, d, facts, people)
+    contacts = contacts_table(people, sources)
+    submissions, truth_submissions = form_submissions_tables(config, touches, contacts, chunk)
     return {
         "deals": deals,
         "deal_property_history": history,
-        "contacts": contacts_table(people, sources),
+        "contacts": contacts,
         "companies": companies_table(config, d, people),
         "deal_contacts": deal_contacts_table(d, people),
         "deal_companies": deal_companies_table(d),
         "engagements": engagements,
+        "form_submissions": submissions,
         "touches": touches,
         "truth_deals": truth_deals_table(d, facts, owners, people, n_activities),
         "truth_stage_visits": truth_stage_visits_table(d),
         "truth_contacts": truth_contacts_table(people),
+        "truth_form_submissions": truth_submissions,
     }
 
 

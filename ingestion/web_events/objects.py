@@ -1,14 +1,18 @@
-"""The web event landed in ``raw_web_events.events``: one row per event id, kept once.
+"""The web event landed in ``raw_web_events.events``: one row per export file and event id.
 
-Every value lands as text. An event's timestamp must be ISO-8601 (any offset) or epoch
-milliseconds / microseconds; anything else is quarantined with its value, never guessed.
-Events are immutable, so a redelivered event (same id) adds nothing.
+Every value lands as text, beside the file it came from (``export_file``). An event's
+timestamp must be ISO-8601 (any offset) or epoch milliseconds / microseconds; anything
+else is quarantined with its value, never guessed. Events are immutable, so a redelivered
+event (same id, same file) adds nothing.
 """
 
 from __future__ import annotations
 
 from ingestion.raw.objects import ObjectKind, PersonalData, RawObject, Rule, required
 
+# The export file a row came from, relative to the folder landed (see landing.py).
+FILE_COLUMN = "export_file"
+# The columns an export carries.
 COLUMNS = (
     "event_id",
     "event_type",
@@ -46,7 +50,7 @@ NO_VISITOR = Rule(
 EVENTS = RawObject(
     "web_events",
     "events",
-    key=("event_id",),
+    key=(FILE_COLUMN, "event_id"),
     kind=ObjectKind.EVENT,
     rules=(required("event_id"), NO_VISITOR, TIMESTAMP_RULE),
     # user_id is the HubSpot contact id of a visitor who logged in or identified.

@@ -115,7 +115,7 @@ WEB_EVENTS_KEY = [EVENTS.schema, EVENTS.name]
     key=WEB_EVENTS_KEY,
     group_name="ingestion",
     kinds={"duckdb"},
-    description="Website events from exports (Segment JSONL or CSV), one row per event id.",
+    description="Website events from exports (Segment JSONL or CSV): new and changed files.",
     check_specs=[_rules_check(WEB_EVENTS_KEY)],
     pool=WAREHOUSE_POOL,
 )
@@ -134,7 +134,7 @@ def web_events_raw(
             yield dg.MaterializeResult(metadata={"landed": False})
             yield _rules_result(EVENTS, 0)
             return
-        stats = land_web_events(
+        landing = land_web_events(
             con,
             source,
             site=source.stem,
@@ -142,11 +142,15 @@ def web_events_raw(
             loaded_at=datetime.now(UTC),
             progress=progress,
         )
+    stats = landing.stats
     yield dg.MaterializeResult(
         metadata={
             "source": str(source),
+            "files_read": len(landing.files_read),
+            "files_unchanged": landing.files_skipped,
             "rows_read": stats.rows_read,
             "new_events": stats.rows_inserted,
+            "rows_replaced": landing.rows_replaced,
             "quarantined": stats.rows_quarantined,
         }
     )

@@ -39,7 +39,7 @@ def live_deals(pipeline_run) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def true_paths(pipeline_run) -> dict[str, list]:
     return {
-        deal: [(at.replace(tzinfo=None), channel) for at, channel in path]
+        deal: [(at.replace(tzinfo=None), channel) for at, channel, _ in path]
         for deal, path in expected_deal_paths(pipeline_run.world_dir).items()
     }
 

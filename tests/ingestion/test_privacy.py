@@ -51,6 +51,10 @@ ROWS = {
         {"event_id": "w3", "anonymous_id": "A1", "user_id": None, "email": None},
         {"event_id": "w4", "anonymous_id": "A2", "user_id": "200", "email": None},
     ],
+    hubspot.FORM_SUBMISSIONS: [
+        {"conversion_id": "f1", "email": "Ann@Example.com", "page_url": "https://x.example/demo"},
+        {"conversion_id": "f2", "email": "cy@example.com", "page_url": "https://x.example/demo"},
+    ],
     hubspot.ENGAGEMENTS: [
         {"id": "e1", "deal_id": "5", "contact_id": "100"},
         {"id": "e2", "deal_id": "6", "contact_id": "91"},
@@ -107,6 +111,7 @@ def test_forget_by_email_removes_the_person_everywhere_and_keeps_the_rest(con):
         "raw_hubspot.contacts": 1,
         "raw_hubspot.deal_contacts": 2,
         "raw_web_events.events": 3,  # the identified event and the visitor's others
+        "raw_hubspot.form_submissions": 1,
     }
     assert report.cleared == {
         "raw_salesforce.CampaignMember.LeadId": 1,
@@ -124,6 +129,7 @@ def test_forget_by_email_removes_the_person_everywhere_and_keeps_the_rest(con):
     assert _values(con, "raw_hubspot.engagements", "id") == ["e1", "e2", "e3"]
     assert _values(con, "raw_csv.leads", "lead_id") == ["Y"]
     assert _values(con, "raw_web_events.events", "event_id") == ["w4"]
+    assert _values(con, "raw_hubspot.form_submissions", "conversion_id") == ["f2"]
     assert tables_mentioning(con, "ann@example.com") == []
     assert tables_mentioning(con, "joann@example.com") == ["raw_pipedrive.persons"]
 
@@ -138,6 +144,13 @@ def test_forget_by_id_and_forgetting_twice(con):
     }
     again = forget_person(con, person_id="C2")
     assert not again.found and not again.removed and not again.cleared
+
+
+def test_forget_by_contact_id_also_removes_what_names_them_by_address(con):
+    report = forget_person(con, person_id="200")
+    assert report.removed["raw_hubspot.form_submissions"] == 1
+    assert _values(con, "raw_hubspot.form_submissions", "conversion_id") == ["f1"]
+    assert tables_mentioning(con, "cy@example.com") == []
 
 
 def test_forget_needs_someone():

@@ -1,6 +1,7 @@
 """What the warehouse should recover from a simulated world's web events and CRM: the
 sessions, who each visitor is, and every deal's touch path, computed from the world's true
-touches and the export's event-to-touch map (independently of the dbt models)."""
+touches, the export's event-to-touch map and the form submissions' touches (independently
+of the dbt models)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Session:
     n_events: int
     landing_event_id: str
     channel: str  # the true channel of the touch the session landed from
+    touches: frozenset[str]  # the true touches whose events the session holds
 
 
 def expected_sessions(world: Path) -> list[Session]:
@@ -49,7 +51,8 @@ def expected_sessions(world: Path) -> list[Session]:
         for i in range(1, len(rows) + 1):
             if i == len(rows) or rows[i][0] - rows[i - 1][0] > TIMEOUT:
                 at, event_id, touch = rows[start]
-                sessions.append(Session(cookie, at, i - start, event_id, channel_of[touch]))
+                held = frozenset(row[2] for row in rows[start:i])
+                sessions.append(Session(cookie, at, i - start, event_id, channel_of[touch], held))
                 start = i
     return sessions
 
@@ -73,25 +76,40 @@ def identified_cookies(world: Path) -> dict[str, str]:
     return identified
 
 
-def expected_deal_paths(world: Path) -> dict[str, list[tuple[datetime, str]]]:
-    """deal key -> [(time, channel)] in order: the identified sessions of the deal's
-    contacts, plus a contact's first touch when it was offline (an event or sales
-    outreach, at the contact's creation), which HubSpot's original source records."""
+def form_filled_touches(world: Path) -> set[str]:
+    """Touches that are form submissions whose email names their contact: a live contact
+    with an address no other live contact has (a shared address identifies no one)."""
+    contacts = [r for r in read_table(world, "contacts").to_pylist() if not r["archived"]]
+    uses = defaultdict(int)
+    for row in contacts:
+        uses[row["email"]] += 1
+    named = {row["id"] for row in contacts if uses[row["email"]] == 1}
+    truth = read_table(world, "truth_form_submissions").to_pylist()
+    return {row["touch_id"] for row in truth if row["contact_id"] in named}
+
+
+def expected_deal_paths(world: Path) -> dict[str, list[tuple[datetime, str, str]]]:
+    """deal key -> [(time, channel, touch source)] in order: the identified sessions of
+    the deal's contacts (a session holding a form fill is that form submission's touch),
+    plus a contact's first touch when it was offline (an event or sales outreach, at the
+    contact's creation), which HubSpot's original source records."""
     portal = load_manifest(world)["portal_id"]
     cookies = identified_cookies(world)
-    touches_of: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    forms = form_filled_touches(world)
+    touches_of: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
     for session in expected_sessions(world):
         contact = cookies.get(session.cookie)
         if contact is not None:
-            touches_of[contact].append((session.started_at, session.channel))
+            source = "hubspot_form_submission" if session.touches & forms else "web_session"
+            touches_of[contact].append((session.started_at, session.channel, source))
     first = _first_touches(world)
     for row in read_table(world, "contacts").to_pylist():
         contact = row["id"]
         at, channel = first[contact]
         if channel in OFFLINE_FIRST:
             assert at.isoformat(timespec="milliseconds").replace("+00:00", "Z") == row["createdate"]
-            touches_of[contact].append((at, channel))
-    paths: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+            touches_of[contact].append((at, channel, "hubspot_original_source"))
+    paths: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
     for row in read_table(world, "deal_contacts").to_pylist():
         paths[f"hubspot:{portal}:{row['deal_id']}"] += touches_of.get(row["contact_id"], [])
     return {deal: sorted(path) for deal, path in paths.items()}

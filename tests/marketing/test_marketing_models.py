@@ -121,7 +121,7 @@ def test_visitors_are_stitched_to_their_contact_by_their_first_identifying_event
 
 def test_every_deal_touch_path_equals_the_worlds_ground_truth(pipeline_run):
     expected = {
-        deal: [(_naive(at), channel) for at, channel in path]
+        deal: [(_naive(at), channel, source) for at, channel, source in path]
         for deal, path in expected_deal_paths(pipeline_run.world_dir).items()
     }
     live = {
@@ -132,16 +132,28 @@ def test_every_deal_touch_path_equals_the_worlds_ground_truth(pipeline_run):
         )
     }
     got: dict[str, list] = defaultdict(list)
-    for deal, number, at, channel in pipeline_run.query(
-        "select deal_key, touch_number, occurred_at, channel "
+    for deal, number, at, channel, source in pipeline_run.query(
+        "select deal_key, touch_number, occurred_at, channel, touch_source "
         "from intermediate.int_deal_touch_paths order by deal_key, touch_number"
     ):
         assert number == len(got[deal]) + 1
-        got[deal].append((at, channel))
+        got[deal].append((at, channel, source))
     assert got.keys() <= live
     for deal in live:
         assert got.get(deal, []) == expected.get(deal, []), deal
     assert sum(1 for deal in live if got.get(deal)) / len(live) > 0.95  # nearly every deal
+    forms = sum(source == "hubspot_form_submission" for path in got.values() for *_, source in path)
+    assert forms > 500  # the form fills are there, each once, as form-fill touches
+
+
+def test_every_form_submission_landed_and_names_its_contact(pipeline_run):
+    truth = pipeline_run.truth("truth_form_submissions").to_pylist()
+    landed = dict(
+        pipeline_run.query(
+            "select conversion_id, submitted_at from staging.stg_hubspot__form_submissions"
+        )
+    )
+    assert landed == {row["conversion_id"]: _naive(row["submitted_at"]) for row in truth}
 
 
 def test_each_web_touch_names_the_event_that_tied_it_to_its_person(pipeline_run):

@@ -66,7 +66,8 @@ def test_visitor_volume_changes_only_touches(tmp_path, monkeypatch):
     generate_world(SMALL, tmp_path / "b")
     fa, fb = _files(tmp_path / "a"), _files(tmp_path / "b")
     changed = {k.split("/part-")[0] for k in fa if fa[k] != fb[k]}
-    assert changed == {"marketing/touches", "manifest.json"}  # the manifest counts rows
+    # The manifest counts rows; the form submissions' ground truth names touches by id.
+    assert changed == {"marketing/touches", "ground_truth/form_submissions", "manifest.json"}
 
     def people_touches(root: Path):
         t = read_table(root, "touches").drop(["touch_id"])

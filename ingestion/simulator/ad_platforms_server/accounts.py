@@ -6,9 +6,10 @@ the APIs serve is this state, not the world's files: tests restate recent days
 (:meth:`AdAccounts.restate`), move the platform's "today" (only days up to it are served)
 or withhold a day, then check the connector landed exactly what was served.
 
-By default each platform withholds one campaign-day of its world's spend (the middle day
-of its first campaign), as platforms' reporting sometimes loses a day: the warehouse must
-report the gap, never invent the spend.
+By default each platform withholds one campaign-day of its world's spend, as platforms'
+reporting sometimes loses a day: Google Ads the middle day of its first campaign, Meta the
+first day of its first campaign (a gap no reported day precedes, seen only against the
+campaign's own start date). The warehouse must report both, never invent the spend.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class CampaignDay:
     day: date
     campaign_id: str
     campaign_name: str
+    campaign_start: date  # the campaign's own dates, as its platform's campaign object has them
+    campaign_end: date
     cost: float
     clicks: int
     impressions: int
@@ -73,6 +76,8 @@ class AdAccounts:
                     day=row["date"],
                     campaign_id=row["campaign_id"],
                     campaign_name=campaigns[row["campaign_id"]]["name"],
+                    campaign_start=campaigns[row["campaign_id"]]["start_date"],
+                    campaign_end=campaigns[row["campaign_id"]]["end_date"],
                     cost=row["cost"],
                     clicks=row["clicks"],
                     impressions=row["impressions"],
@@ -127,6 +132,11 @@ class AdAccounts:
             days[:] = [d for d in days if (d.campaign_id, d.day) != (campaign_id, day)]
             self.withheld.append((account, campaign_id, day))
 
+    def campaigns(self, account: str) -> dict[str, CampaignDay]:
+        """Each campaign of the account (by id) with one of its days, for its name and dates."""
+        with self.lock:
+            return {d.campaign_id: d for d in self.accounts[account].days}
+
     def _withhold_default(self, platform: str) -> None:
         accounts = self.of(platform)
         if not accounts:
@@ -134,5 +144,6 @@ class AdAccounts:
         account = accounts[0]
         first = min(d.campaign_id for d in account.days)
         days = [d.day for d in account.days if d.campaign_id == first]
-        if len(days) >= 3:  # a gap needs a reported day on both sides to be seen
-            self.withhold(account.account_id, first, days[len(days) // 2])
+        if len(days) >= 3:
+            day = days[0] if platform == META_ADS else days[len(days) // 2]
+            self.withhold(account.account_id, first, day)

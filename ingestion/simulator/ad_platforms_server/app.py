@@ -7,8 +7,9 @@ customer's currency; rows whose metrics are all zero are left out, as Google doe
 are Google's ``{"error": {"code", "message", "status", "details": [GoogleAdsFailure]}}``;
 a 429 ``RESOURCE_EXHAUSTED`` names its ``retryDelay``.
 
-Meta: ``GET /v19.0/me/adaccounts`` and ``GET /v19.0/act_{id}/insights?level=campaign&
-time_increment=1&time_range={...}`` paged by ``paging.cursors.after`` and ``paging.next``,
+Meta: ``GET /v19.0/me/adaccounts``, ``GET /v19.0/act_{id}/campaigns?fields=id,name,
+start_time,stop_time`` and ``GET /v19.0/act_{id}/insights?level=campaign&
+time_increment=1&time_range={...}``, each paged by ``paging.cursors.after`` and ``paging.next``,
 metrics as strings (``spend`` a decimal string). Meta signals throttling in the body (HTTP
 400, error code 80000, ``is_transient``), not with a 429.
 
@@ -50,6 +51,8 @@ GAQL_FIELDS: dict[str, tuple[str, str, Callable]] = {
     "customer.currency_code": ("customer", "currencyCode", lambda a, d: a.currency),
     "campaign.id": ("campaign", "id", lambda a, d: d.campaign_id),
     "campaign.name": ("campaign", "name", lambda a, d: d.campaign_name),
+    "campaign.start_date": ("campaign", "startDate", lambda a, d: d.campaign_start.isoformat()),
+    "campaign.end_date": ("campaign", "endDate", lambda a, d: d.campaign_end.isoformat()),
     "segments.date": ("segments", "date", lambda a, d: d.day.isoformat()),
     "metrics.cost_micros": ("metrics", "costMicros", lambda a, d: str(round(d.cost * 1e6))),
     "metrics.clicks": ("metrics", "clicks", lambda a, d: str(d.clicks)),
@@ -173,6 +176,18 @@ class AdPlatformsApp:
         match = re.fullmatch(rf"/{META_VERSION}/act_(\d+)/insights", path)
         if method == "GET" and match:
             return self._insights(match.group(1), host, path, query)
+        match = re.fullmatch(rf"/{META_VERSION}/act_(\d+)/campaigns", path)
+        if method == "GET" and match and match.group(1) in self.accounts.accounts:
+            rows = [
+                {
+                    "id": d.campaign_id,
+                    "name": d.campaign_name,
+                    "start_time": f"{d.campaign_start.isoformat()}T00:00:00+0000",
+                    "stop_time": f"{d.campaign_end.isoformat()}T23:59:59+0000",
+                }
+                for d in self.accounts.campaigns(match.group(1)).values()
+            ]
+            return self._meta_page(host, path, query, rows)
         google = path.startswith(f"/{GOOGLE_VERSION}/")
         if google:
             raise _FailureError(

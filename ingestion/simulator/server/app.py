@@ -27,6 +27,7 @@ ALL_SCOPES = frozenset(
     [
         *(f"crm.objects.{o}.read" for o in ("deals", "contacts", "companies", "owners")),
         *(f"crm.schemas.{o}.read" for o in ("deals", "contacts", "companies")),
+        "forms",
     ]
 )
 SEARCH_CAP = 10_000
@@ -91,6 +92,14 @@ ROUTES = (
     ),
     _route("GET", "/crm/v3/pipelines/deals", endpoints.pipelines, _read("deals")),
     _route("GET", "/crm/v3/owners/?", endpoints.owners, _read("owners"), paginated=True),
+    _route("GET", "/marketing/v3/forms/?", endpoints.forms, lambda m: ["forms"], paginated=True),
+    _route(
+        "GET",
+        "/form-integrations/v1/submissions/forms/(?P<guid>[0-9a-fA-F-]+)",
+        endpoints.form_submissions,
+        lambda m: ["forms"],
+        paginated=True,
+    ),
     _route(
         "POST",
         f"/crm/v4/associations/(?P<source>{OBJECTS})/(?P<to>deals|contacts|companies)/batch/read",

@@ -22,6 +22,8 @@ SEARCH_LIMIT = 200
 BATCH_LIMIT = 100
 OWNERS_LIMIT = 500
 ASSOCIATIONS_LIMIT = 1000
+FORMS_LIMIT = 100
+SUBMISSIONS_LIMIT = 50
 DEFAULT_PROPERTIES = ("createdate", "hs_object_id")
 
 
@@ -179,18 +181,43 @@ def pipelines(app: HubSpotApp, *, query: dict, body: dict) -> tuple[int, dict]:
     return 200, render.pipelines(app.state.pipeline_stages)
 
 
-def owners(app: HubSpotApp, *, query: dict, body: dict) -> tuple[int, dict]:
-    limit = _limit(query.get("limit"), 100, OWNERS_LIMIT)
-    archived = query.get("archived", "false").lower() == "true"
-    rows = [o for o in app.state.owners if o["archived"] == archived]
+def _offset(query: dict) -> int:
     try:
-        start = int(render.decode_after(query["after"])) if "after" in query else 0
+        return int(render.decode_after(query["after"])) if "after" in query else 0
     except (ValueError, binascii.Error) as exc:
         raise BadRequestError(f"invalid paging cursor {query['after']!r}") from exc
-    page = rows[start : start + limit]
+
+
+def _page(rows: list, query: dict, default: int, maximum: int) -> tuple[list, dict]:
+    """One page of ``rows`` from the query's ``after`` and ``limit``, with its paging."""
+    limit, start = _limit(query.get("limit"), default, maximum), _offset(query)
     more = start + limit < len(rows)
-    next_after = render.encode_after(str(start + limit)) if more else None
-    return 200, {"results": [render.owner(o) for o in page], **render.paging(next_after)}
+    return rows[start : start + limit], render.paging(
+        render.encode_after(str(start + limit)) if more else None
+    )
+
+
+def owners(app: HubSpotApp, *, query: dict, body: dict) -> tuple[int, dict]:
+    archived = query.get("archived", "false").lower() == "true"
+    rows = [o for o in app.state.owners if o["archived"] == archived]
+    page, paging = _page(rows, query, 100, OWNERS_LIMIT)
+    return 200, {"results": [render.owner(o) for o in page], **paging}
+
+
+def forms(app: HubSpotApp, *, query: dict, body: dict) -> tuple[int, dict]:
+    """GET /marketing/v3/forms: the portal's forms, paged."""
+    page, paging = _page(app.state.forms, query, 20, FORMS_LIMIT)
+    created = app.state.forms_created_at
+    return 200, {"results": [render.form(f, created) for f in page], **paging}
+
+
+def form_submissions(app: HubSpotApp, *, query: dict, body: dict, guid: str) -> tuple[int, dict]:
+    """GET /form-integrations/v1/submissions/forms/{guid}: newest first, paged."""
+    rows = app.state.submissions.get(guid)
+    if rows is None:
+        return 404, render.error(f"Form {guid} does not exist", "OBJECT_NOT_FOUND")
+    page, paging = _page(rows, query, 20, SUBMISSIONS_LIMIT)
+    return 200, {"results": [render.form_submission(r) for r in page], **paging}
 
 
 def associations(

@@ -163,6 +163,42 @@ def pipelines(stages: list[dict]) -> dict:
     return {"results": list(out.values())}
 
 
+# The fields every simulated form asks for: contact properties (object type 0-1).
+FORM_FIELDS = ("email", "firstname", "lastname")
+
+
+def form(row: tuple[str, str, str], created: str) -> dict:
+    """A form of the marketing v3 API; ``row`` is (guid, name, page path)."""
+    guid, name, _ = row
+    fields = [
+        {"objectTypeId": "0-1", "name": f, "label": f.capitalize(), "required": f == "email"}
+        for f in FORM_FIELDS
+    ]
+    return {
+        "id": guid,
+        "name": name,
+        "formType": "hubspot",
+        "createdAt": created,
+        "updatedAt": created,
+        "archived": False,
+        "fieldGroups": [{"groupType": "default_group", "fields": fields}],
+    }
+
+
+def form_submission(row: dict) -> dict:
+    """One submission as the form integrations v1 API returns it (submittedAt in ms)."""
+    return {
+        "conversionId": row["conversion_id"],
+        "submittedAt": int(row["submitted_at"]),
+        "values": [
+            {"name": f, "value": row[f], "objectTypeId": "0-1"}
+            for f in FORM_FIELDS
+            if row.get(f) is not None
+        ],
+        "pageUrl": row["page_url"],
+    }
+
+
 def associations(source: str, from_id: str, to: str, targets: dict[str, int]) -> dict:
     """One ``from`` entry of a v4 batch association read."""
     entries = []

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ingestion.simulator.forms import FORMS
 from ingestion.simulator.history import PROPERTIES as TRACKED
 from ingestion.simulator.io import load_manifest, read_table
 from ingestion.simulator.schema import TABLES
@@ -52,6 +53,14 @@ class WorldState:
         self.associations.update(engagement_links)
         self.owners = read_table(world_dir, "owners").to_pylist()
         self.pipeline_stages = read_table(world_dir, "pipeline_stages").to_pylist()
+        self.forms = list(FORMS)
+        self.forms_created_at = f"{manifest['start_date']}T00:00:00.000Z"
+        # form guid -> its submissions, newest first as HubSpot lists them
+        self.submissions: dict[str, list[dict]] = {guid: [] for guid, _, _ in FORMS}
+        for row in read_table(world_dir, "form_submissions").to_pylist():
+            self.submissions[row["form_id"]].append(row)
+        for rows in self.submissions.values():
+            rows.sort(key=lambda r: (-int(r["submitted_at"]), r["conversion_id"]))
         # Edits happen after the world's last moment, one second apart unless told otherwise.
         end = date.fromisoformat(manifest["end_date"]) + timedelta(days=1)
         self.now_ms = iso_ms(f"{end.isoformat()}T00:00:00.000Z") or 0
@@ -186,6 +195,13 @@ class WorldState:
             kind = next(iter(links.get(record_id, {}).values()), None)
             links[record_id] = {other: kind or engagements.ASSOCIATION_TYPES[name][to]}
 
+    def submit(self, row: dict) -> None:
+        """A new submission (a row shaped like the world's files), listed by its time."""
+        with self.lock:
+            rows = self.submissions[row["form_id"]]
+            rows.append(row)
+            rows.sort(key=lambda r: (-int(r["submitted_at"]), r["conversion_id"]))
+
     def add_property(self, name: str, prop: str) -> None:
         """Create a custom property (schema drift); every record starts with no value."""
         with self.lock:
@@ -234,6 +250,10 @@ class WorldState:
                 return pa.Table.from_pylist(self.owners, schema=TABLES[name][1])
             if name == "pipeline_stages":
                 return pa.Table.from_pylist(self.pipeline_stages, schema=TABLES[name][1])
+            if name == "form_submissions":
+                rows = [r for rows in self.submissions.values() for r in rows]
+                rows.sort(key=lambda r: r["conversion_id"])
+                return pa.Table.from_pylist(rows, schema=TABLES[name][1])
             raise KeyError(f"no HubSpot table {name!r} in the simulator")
 
     def _crm_table(self, table: CrmTable) -> pa.Table:

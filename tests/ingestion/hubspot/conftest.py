@@ -31,6 +31,7 @@ SYNCED_TABLES = (
     "deal_contacts",
     "deal_companies",
     "engagements",
+    "form_submissions",
 )
 RAW = {obj.name: obj for obj in OBJECTS}
 START = datetime(2026, 1, 2, tzinfo=UTC)

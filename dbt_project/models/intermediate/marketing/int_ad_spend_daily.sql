@@ -27,6 +27,8 @@ select
     campaign_days.campaign_name,
     coalesce(channels.channel, 'other') as channel,
     campaign_days.spend_date,
+    campaign_days.campaign_start_date,
+    campaign_days.campaign_end_date,
     campaign_days.currency_code,
     campaign_days.cost,
     campaign_days.cost * fx.rate_to_reporting as cost_reporting,

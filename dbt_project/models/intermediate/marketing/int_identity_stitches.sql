@@ -31,44 +31,13 @@ hubspot_ids as (
     where staged.merged_contact_ids is not null and staged.merged_contact_ids <> ''
 ),
 
-emails as (
-    select
-        staged.email as identifier,
-        coalesce(contacts.merged_into_contact_key, contacts.contact_key) as person_key,
-        2 as preference
-    from {{ ref('stg_hubspot__contacts') }} as staged
-    inner join hubspot_contacts as contacts on staged.contact_key = contacts.contact_key
-    where staged.email is not null
-    union all
-    select
-        email as identifier,
-        lead_key as person_key,
-        3 as preference
-    from {{ ref('stg_salesforce__leads') }}
-    where email is not null and not is_deleted and not is_vanished
-),
-
-email_preference as (
-    select
-        identifier,
-        min(preference) as preference
-    from emails
-    group by identifier
-),
-
--- An address several people share (a team inbox) identifies no one.
+-- Addresses several people share identify no one (int_person_emails).
 unique_emails as (
     select
-        emails.identifier,
-        min(emails.person_key) as person_key,
-        min(emails.preference) as preference
-    from emails
-    inner join email_preference
-        on
-            emails.identifier = email_preference.identifier
-            and emails.preference = email_preference.preference
-    group by emails.identifier
-    having count(distinct emails.person_key) = 1
+        email as identifier,
+        person_key,
+        preference
+    from {{ ref('int_person_emails') }}
 ),
 
 identifying_events as (

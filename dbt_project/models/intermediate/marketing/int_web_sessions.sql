@@ -85,21 +85,7 @@ rules as (
 ),
 
 utm_matches as (
-    select
-        landings.visitor_id,
-        landings.session_number,
-        rules.channel,
-        row_number() over (
-            partition by landings.visitor_id, landings.session_number
-            order by case when rules.source_detail is null then 1 else 0 end
-        ) as preference
-    from landings
-    inner join rules
-        on
-            rules.source_field = 'utm_medium'
-            and lower(landings.utm_medium) = rules.source_value
-            and (rules.source_detail is null or lower(landings.utm_source) = rules.source_detail)
-    where landings.has_utm
+    {{ utm_channel_matches('landings', ['visitor_id', 'session_number']) }}
 ),
 
 referrer_matches as (
@@ -134,11 +120,7 @@ select
     end as channel,
     case
         when landings.has_utm
-            then lower(
-                coalesce(landings.utm_source, '(none)')
-                || ' / '
-                || coalesce(landings.utm_medium, '(none)')
-            )
+            then {{ utm_source_value('landings.utm_source', 'landings.utm_medium') }}
         else landings.referrer_host
     end as source_value,
     landings.utm_source,

@@ -21,8 +21,10 @@ renamed as (
         cast(clicks as {{ dbt.type_bigint() }}) as clicks,
         cast(impressions as {{ dbt.type_bigint() }}) as impressions,
 
-        -- dates
+        -- dates (Google's "no end date" is 2037-12-30)
         cast("date" as date) as spend_date,
+        cast(nullif(trim(campaign_start_date), '') as date) as campaign_start_date,
+        cast(nullif(trim(campaign_end_date), '') as date) as campaign_end_date,
 
         -- versions
         _load_sequence as load_sequence,

@@ -19,8 +19,11 @@ renamed as (
         cast(clicks as {{ dbt.type_bigint() }}) as clicks,
         cast(impressions as {{ dbt.type_bigint() }}) as impressions,
 
-        -- dates
+        -- dates: a campaign's start and stop times are in the account's time zone, so their
+        -- date part is the day the platform reports them on; no stop time while it runs
         cast(date_start as date) as spend_date,
+        cast(substr(nullif(trim(campaign_start_time), ''), 1, 10) as date) as campaign_start_date,
+        cast(substr(nullif(trim(campaign_stop_time), ''), 1, 10) as date) as campaign_end_date,
 
         -- versions
         _load_sequence as load_sequence,

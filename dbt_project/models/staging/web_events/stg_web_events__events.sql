@@ -1,5 +1,16 @@
 with source as (
-    select * from {{ source('raw_web_events', 'events') }}
+    -- An event delivered in two export files is landed with each (a rewrite of either
+    -- must not drop it): the copy landed first stands for it.
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by _source_instance, event_id order by _load_sequence, export_file
+            ) as _copy_rank
+        from {{ source('raw_web_events', 'events') }}
+    ) as copies
+    where _copy_rank = 1
 ),
 
 renamed as (
@@ -42,6 +53,7 @@ renamed as (
         ) as utm_content,
         user_agent,
         ip,
+        export_file,
 
         -- timestamps
         {{ parse_event_timestamp('trim("timestamp")') }} as occurred_at,
