@@ -1,4 +1,5 @@
-"""Worlds the suite runs end to end in processes of their own, beside the session's run.
+"""Runs the suite does beside its own work: worlds in processes of their own, and follow-ups
+of the session's run.
 
 Each `funnelhouse run` takes minutes, and most of it is single-threaded (dbt's Jinja,
 Dagster's bookkeeping): the machine's second core sits idle while the session's own run
@@ -6,6 +7,11 @@ goes on. So once collection shows which tests need one of these worlds, its run 
 as a child process, and the fixture that needs it only waits for it. Each child parses
 the dbt project into a target folder of its own (DBT_TARGET_PATH), so no two processes
 ever write the same manifest.
+
+Follow-ups are work that needs the session's finished run but must not touch its home (a
+second run, a kill, a forget): each works on a copy of that home, in a thread that starts
+the moment the session's run ends and mostly waits on `funnelhouse` child processes, while
+the tests reading the session's warehouse go on.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Lines of a failed run's progress log quoted in the failure.
 LOG_TAIL_LINES = 40
@@ -58,7 +66,7 @@ class BackgroundRun:
         self.home = Path(tempfile.mkdtemp(prefix=f"funnelhouse-{self.name}-"))
         if self.prepare is not None:
             self.extra_args = self.prepare(self.home)
-        env = {**os.environ, **self.env, "DBT_TARGET_PATH": str(self.home / "dbt_target")}
+        env = {**own_dbt_target(self.home), **self.env}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", *self.cli_args],
             stdout=(self.home / "summary.txt").open("w"),
@@ -87,3 +95,59 @@ class BackgroundRun:
             self.process.wait()
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
+
+
+FollowUp = Callable[[Any], Any]  # the session's PipelineRun -> what the tests check
+FOLLOW_UPS: dict[str, FollowUp] = {}
+_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="follow-up")
+_started: dict[str, Future] = {}
+
+
+def follow_up(fixture_name: str) -> Callable[[FollowUp], FollowUp]:
+    """Register work on the session's run, started as soon as that run ends when a
+    selected test uses ``fixture_name``; the fixture gets its result."""
+
+    def register(work: FollowUp) -> FollowUp:
+        FOLLOW_UPS[fixture_name] = work
+        return work
+
+    return register
+
+
+def start_follow_ups(session_run: Any, fixture_names: set[str]) -> None:
+    for name in sorted(fixture_names & FOLLOW_UPS.keys()):
+        if name not in _started:
+            _started[name] = _pool.submit(FOLLOW_UPS[name], session_run)
+
+
+def follow_up_result(fixture_name: str, session_run: Any) -> Any:
+    """The follow-up's result, once done (re-raising its failure)."""
+    start_follow_ups(session_run, {fixture_name})
+    return _started[fixture_name].result()
+
+
+def stop_follow_ups() -> None:
+    """Drop follow-ups not started yet (an interrupted session); running ones end on
+    their own, each bounded by its children's timeouts."""
+    _pool.shutdown(wait=False, cancel_futures=True)
+
+
+def own_dbt_target(home: Path) -> dict[str, str]:
+    """The environment for a child `funnelhouse` on ``home`` that parses dbt into a target
+    folder of its own, so it never writes a manifest another process reads."""
+    return {**os.environ, "DBT_TARGET_PATH": str(home / "dbt_target")}
+
+
+def run_funnelhouse(args: list[str], home: Path, timeout: float = 900) -> tuple[int, str]:
+    """`funnelhouse <args>` on ``home`` as a child process: its exit code and summary."""
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        capture_output=True,
+        text=True,
+        env=own_dbt_target(home),
+        timeout=timeout,
+    )
+    summary = done.stdout
+    if done.returncode != 0:  # what went wrong is at the end of the progress log
+        summary += "\n".join(done.stderr.splitlines()[-LOG_TAIL_LINES:])
+    return done.returncode, summary

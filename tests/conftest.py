@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from background_runs import BackgroundRun
+from background_runs import BackgroundRun, start_follow_ups, stop_follow_ups
 from shared_datasets import DATASETS, lay_out_csv_examples
 
 from ingestion.demo import resolve_as_of
@@ -51,6 +52,18 @@ class PipelineRun:
 
     def truth(self, name: str) -> pa.Table:
         return read_table(self.world_dir, name)
+
+    def copy(self, home: Path, leave_out: tuple[str, ...] = ()) -> PipelineRun:
+        """This run's home copied to ``home`` (without the folders named in ``leave_out``):
+        a run of its own to change, with the arguments that run it there."""
+        ignore = shutil.ignore_patterns(*leave_out)
+        shutil.copytree(self.settings.home, home, symlinks=True, ignore=ignore)
+        settings = load_settings(
+            home=home, demo_deals=self.settings.demo_deals, demo_seed=self.settings.demo_seed
+        )
+        args = self.cli_args.copy()
+        args[args.index("--home") + 1] = str(home)
+        return PipelineRun(settings, settings.demo_world_dir(), self.as_of, args, self.summary)
 
 
 class FakeClock:
@@ -109,7 +122,9 @@ def pipeline_run(tmp_path_factory) -> PipelineRun:
     code, summary = run_cli(args)
     assert code == 0, summary
     settings = load_settings(home=home, demo_deals=SMALL_WORLD_DEALS, demo_seed=SMALL_WORLD_SEED)
-    return PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
+    run = PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
+    start_follow_ups(run, SELECTED_FIXTURES)
+    return run
 
 
 # Worlds run in processes of their own (background_runs.py), by the fixture that needs them.
@@ -136,10 +151,15 @@ BACKGROUND_RUNS = {
 }
 
 
+# The fixtures the selected tests use: the session's run starts their follow-ups.
+SELECTED_FIXTURES: set[str] = set()
+
+
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Start the background worlds the selected tests need, before any test runs."""
     needed = {name for item in items for name in getattr(item, "fixturenames", ())}
+    SELECTED_FIXTURES.update(needed)
     for name in sorted(BACKGROUND_RUNS.keys() & needed):
         if name == "multi_source_run" and not OLIST.is_dir():
             continue  # its fixture fails, naming what is missing
@@ -147,6 +167,7 @@ def pytest_collection_modifyitems(session, config, items) -> None:
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
+    stop_follow_ups()
     for run in BACKGROUND_RUNS.values():
         run.stop()
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 import pytest
-from conftest import published_version
+from background_runs import follow_up, follow_up_result, own_dbt_target, run_funnelhouse
+from conftest import PipelineRun, published_version
 from dagster._core.instance.ref import InstanceRef
 from report.serving_reader import Reader
 
@@ -64,6 +65,7 @@ def test_summary_reports_phases_marts_checks_and_where_to_look(pipeline_run):
 
 @dataclass
 class Rerun:
+    run: PipelineRun  # on a copy of the session's home
     code: int
     summary: str
     marts_before: dict[str, tuple]
@@ -73,41 +75,44 @@ class Rerun:
     held: dict  # what the BI reader saw while it held the serving copy open
 
 
-def _kill_during_dbt_build(args: list[str]) -> None:
-    """`funnelhouse <args>` as its own process group, killed (SIGKILL, dbt with it) once
-    dbt has built its first models."""
-    run = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", *args],
+def _kill_during_dbt_build(run: PipelineRun) -> None:
+    """The run again as its own process group, killed (SIGKILL, dbt with it) once dbt has
+    built its first models."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", *run.cli_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env=own_dbt_target(run.settings.home),
     )
     seen = []
-    for line in run.stderr:
+    for line in process.stderr:
         seen.append(line)
         if "dbt: built" in line:
             break
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait(timeout=60)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
     assert any("dbt: built" in line for line in seen), "".join(seen)
 
 
-@pytest.fixture(scope="module")
-def rerun(pipeline_run, cli, tmp_path_factory) -> Rerun:
-    """The session's run again on its own home, killed during dbt's build, then run once
-    more while a BI tool holds the serving copy open."""
-    marts_before, raw_before = _fingerprints(pipeline_run), _raw_versions(pipeline_run)
-    published_before = published_version(pipeline_run.settings)
-    _kill_during_dbt_build(pipeline_run.cli_args)
-    marts_after_kill = _fingerprints(pipeline_run)
-    stop = tmp_path_factory.mktemp("rerun") / "stop"
-    holder = Reader(pipeline_run.settings.serving_root, "hold", stop)
+@follow_up("rerun")
+def _kill_and_rerun(pipeline_run) -> Rerun:
+    """The session's run again on a copy of its home, killed during dbt's build, then run
+    once more while a BI tool holds the serving copy open."""
+    run = pipeline_run.copy(pipeline_run.settings.home.parent / "rerun_home")
+    marts_before, raw_before = _fingerprints(run), _raw_versions(run)
+    published_before = published_version(run.settings)
+    _kill_during_dbt_build(run)
+    marts_after_kill = _fingerprints(run)
+    stop = run.settings.home / "stop-reading"
+    holder = Reader(run.settings.serving_root, "hold", stop)
     try:
-        code, summary = cli(pipeline_run.cli_args)
+        code, summary = run_funnelhouse(run.cli_args, run.settings.home)
     finally:
         stop.touch()
     return Rerun(
+        run,
         code,
         summary,
         marts_before,
@@ -118,36 +123,39 @@ def rerun(pipeline_run, cli, tmp_path_factory) -> Rerun:
     )
 
 
-def test_a_run_killed_during_dbt_build_leaves_the_marts_readable_and_the_next_recovers(
-    pipeline_run, rerun
-):
+@pytest.fixture(scope="module")
+def rerun(pipeline_run) -> Rerun:
+    return follow_up_result("rerun", pipeline_run)
+
+
+def test_a_run_killed_during_dbt_build_leaves_the_marts_readable_and_the_next_recovers(rerun):
     # Readable and whole: each mart holds one consistent build (the previous or the new,
     # which are equal for an unchanged world), and the next run finishes normally
     # instead of waiting forever for the warehouse slot the killed run held.
     assert rerun.marts_after_kill == rerun.marts_before
     assert rerun.code == 0, rerun.summary
-    instance_dir = str(pipeline_run.settings.dagster_home)
+    instance_dir = str(rerun.run.settings.dagster_home)
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(instance_dir)) as instance:
         rerun_record, killed = instance.get_runs(limit=2)
     assert rerun_record.status == dg.DagsterRunStatus.SUCCESS
     assert killed.status == dg.DagsterRunStatus.FAILURE
 
 
-def test_rerun_yields_identical_marts_and_no_new_raw_rows(pipeline_run, rerun):
+def test_rerun_yields_identical_marts_and_no_new_raw_rows(rerun):
     assert rerun.code == 0, rerun.summary
-    assert _fingerprints(pipeline_run) == rerun.marts_before
-    raw_counts = pipeline_run.query(
+    assert _fingerprints(rerun.run) == rerun.marts_before
+    raw_counts = rerun.run.query(
         "select count(*), count(distinct _load_id) from raw_hubspot.deals"
     )[0]
     assert raw_counts[1] == 1, "the rerun added versions of unchanged deals"
-    assert len(_raw_versions(pipeline_run)) == len(rerun.raw_before)
+    assert len(_raw_versions(rerun.run)) == len(rerun.raw_before)
 
 
-def test_a_rerun_is_not_blocked_by_a_reader_holding_the_serving_copy(pipeline_run, rerun):
+def test_a_rerun_is_not_blocked_by_a_reader_holding_the_serving_copy(rerun):
     assert rerun.code == 0, rerun.summary
     assert rerun.held["versions"] == [rerun.published_before]
     assert rerun.held["problems"] == []
-    assert published_version(pipeline_run.settings) != rerun.published_before
+    assert published_version(rerun.run.settings) != rerun.published_before
 
 
 def test_unknown_option_is_one_line_and_exit_2(cli, capsys):

@@ -6,17 +6,17 @@ between two runs leaves the previous marts and the published copy in place.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from background_runs import follow_up, follow_up_result, run_funnelhouse
+from conftest import PipelineRun
 from quality.crafted import AS_OF, RAW
 
-from ingestion.settings import load_settings
 from orchestration.assets.quality_checks import CHECK_NAME, mart_checks, raw_deal_checks
 from orchestration.quality.suites import MART_SUITES, RAW_DEAL_SUITES
 from orchestration.resources import SettingsResource
@@ -167,40 +167,50 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> tuple:
     ).fetchone()
 
 
-@pytest.fixture
-def second_home(pipeline_run, tmp_path, monkeypatch) -> Path:
-    """A copy of the session run's home: warehouse, world and Dagster instance."""
-    # `funnelhouse run` points DAGSTER_HOME at its home: give the session's back afterwards.
-    monkeypatch.setenv("DAGSTER_HOME", os.environ.get("DAGSTER_HOME", ""))
-    home = tmp_path / "home"
-    shutil.copytree(pipeline_run.settings.home, home, symlinks=True)
-    return home
+@dataclass
+class BadRawDealRun:
+    run: PipelineRun  # on a copy of the session's home
+    published: Path  # the Parquet version BI tools read before it
+    marts_before: tuple
+    code: int
+    summary: str
 
 
-def test_a_bad_raw_deal_keeps_the_previous_marts(pipeline_run, second_home, cli):
-    settings = load_settings(home=second_home, demo_deals=2000, demo_seed=7)
-    current = settings.serving_parquet_dir / "current"
-    published = current.resolve()
-    with duckdb.connect(str(settings.warehouse_path)) as con:
+@follow_up("bad_raw_deal_run")
+def _run_with_a_bad_raw_deal(pipeline_run: PipelineRun) -> BadRawDealRun:
+    """The session's run again, on a copy of its home whose raw deals gained one in a
+    stage no pipeline has."""
+    run = pipeline_run.copy(pipeline_run.settings.home.parent / "bad_raw_deal_home")
+    published = (run.settings.serving_parquet_dir / "current").resolve()
+    with duckdb.connect(str(run.settings.warehouse_path)) as con:
         before = _fingerprint(con)
         con.execute(
             "insert into raw_hubspot.deals select * replace ('999000001' as id, "
             "'no_such_stage' as dealstage) from raw_hubspot.deals "
             "where id = (select min(id) from raw_hubspot.deals) limit 1"
         )
-    args = pipeline_run.cli_args.copy()
-    args[args.index("--home") + 1] = str(second_home)
-    code, summary = cli(args)
+    code, summary = run_funnelhouse(run.cli_args, run.settings.home)
+    return BadRawDealRun(run, published, before, code, summary)
 
+
+@pytest.fixture
+def bad_raw_deal_run(pipeline_run) -> BadRawDealRun:
+    return follow_up_result("bad_raw_deal_run", pipeline_run)
+
+
+def test_a_bad_raw_deal_keeps_the_previous_marts(bad_raw_deal_run):
+    code, summary = bad_raw_deal_run.code, bad_raw_deal_run.summary
+    settings = bad_raw_deal_run.run.settings
+    current = settings.serving_parquet_dir / "current"
     assert code != 0, summary
     assert f"ERROR raw_hubspot/deals {CHECK_NAME}" in summary
     assert "hubspot|default|no_such_stage" in summary
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        assert _fingerprint(con) == before
+        assert _fingerprint(con) == bad_raw_deal_run.marts_before
         assert con.execute(
             "select count(*) from marts.deals where deal_id = '999000001'"
         ).fetchone() == (0,)
-    assert current.resolve() == published, "BI tools keep the last published copy"
+    assert current.resolve() == bad_raw_deal_run.published, "BI tools keep the last copy"
     instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
     (run,) = instance.get_runs(limit=1)
     events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event]
