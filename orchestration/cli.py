@@ -279,6 +279,10 @@ def _forget(args: argparse.Namespace) -> int:
         print("forget: the rebuild FAILED; rerun `funnelhouse forget` with the same person:")
         print("\n".join(f"  {failure}" for failure in outcome.failures))
         return 1
+    from orchestration.serving import drop_earlier_versions
+
+    dropped = drop_earlier_versions(settings)
+    LOGGER.info("forget: removed %d earlier versions of the serving copy", dropped)
     LOGGER.info("forget: rewriting the warehouse file so no deleted row's bytes remain")
     rewrite_warehouse(settings)
     if args.email:
