@@ -8,12 +8,17 @@ to them elsewhere (an activity keeps its deal and owner but no longer names its 
 and removes quarantined rows that carry any of it. Everything downstream is rebuilt from
 raw afterwards, so marts and history follow.
 
+An employee (a CRM owner or user, :class:`EmployeeData`) is pseudonymised instead: every
+version of their record keeps its owner id and loses their name and address, so deals,
+activities and every per-owner metric stay as they were.
+
 A person still in the CRM comes back with the next full sync: erase them there first.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,22 +27,30 @@ import duckdb
 from ingestion.csv_exports.objects import KINDS, raw_object
 from ingestion.hubspot import objects as hubspot_objects
 from ingestion.pipedrive import objects as pipedrive_objects
-from ingestion.raw.objects import PersonalData, RawObject
+from ingestion.raw.objects import EmployeeData, PersonalData, RawObject
 from ingestion.salesforce import objects as salesforce_objects
 from ingestion.warehouse import transaction
 from ingestion.web_events.objects import EVENTS as WEB_EVENTS
 
 
-def personal_objects() -> list[tuple[RawObject, PersonalData]]:
-    """Every raw object of every source whose records hold or point at a person."""
-    objects = [
+def _raw_objects() -> list[RawObject]:
+    return [
         *hubspot_objects.OBJECTS,
         *(sobject.raw for sobject in salesforce_objects.OBJECTS),
         *pipedrive_objects.OBJECTS,
         *(raw_object(kind, {}) for kind in KINDS.values()),
         WEB_EVENTS,
     ]
-    return [(obj, obj.personal) for obj in objects if obj.personal is not None]
+
+
+def personal_objects() -> list[tuple[RawObject, PersonalData]]:
+    """Every raw object of every source whose records hold or point at a person."""
+    return [(obj, obj.personal) for obj in _raw_objects() if obj.personal is not None]
+
+
+def employee_objects() -> list[tuple[RawObject, EmployeeData]]:
+    """Every raw object of every source whose records hold or name an employee."""
+    return [(obj, obj.employee) for obj in _raw_objects() if obj.employee is not None]
 
 
 @dataclass
@@ -45,10 +58,13 @@ class ForgetReport:
     person_ids: dict[str, set[str]] = field(default_factory=dict)  # source system -> ids
     removed: dict[str, int] = field(default_factory=dict)  # table -> rows removed
     cleared: dict[str, int] = field(default_factory=dict)  # table -> references cleared
+    owner_ids: dict[str, set[str]] = field(default_factory=dict)  # source system -> ids
+    # table (or table.column) -> rows whose employee fields were pseudonymised
+    pseudonymised: dict[str, int] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
-        return any(self.person_ids.values())
+        return any(self.person_ids.values()) or bool(self.pseudonymised)
 
     def lines(self) -> list[str]:
         people = ", ".join(
@@ -59,6 +75,16 @@ class ForgetReport:
         lines += [
             f"cleared {rows:>6,} references in {table}" for table, rows in self.cleared.items()
         ]
+        if self.pseudonymised:
+            owners = ", ".join(f"{len(ids)} in {system}" for system, ids in self.owner_ids.items())
+            lines.append(
+                f"employee records found: {owners or 'none, only in an export owner column'}; "
+                "pseudonymised, owner ids kept"
+            )
+            lines += [
+                f"pseudonymised {rows:>6,} rows in {table}"
+                for table, rows in self.pseudonymised.items()
+            ]
         return lines
 
 
@@ -171,9 +197,7 @@ def _forget_in_table(
             linked = personal.linked_by
             matched += f" or {linked} in (select {linked} from {obj.table} where {matched})"
             params += params
-        removed = con.execute(f"delete from {obj.table} where {matched}", params).fetchone()[0]
-        if removed:
-            report.removed[obj.table] = report.removed.get(obj.table, 0) + removed
+        _count_removed(con, f"delete from {obj.table} where {matched}", params, obj.table, report)
     # Other records keep what is not personal: only the reference goes.
     for ref in personal.references:
         if ref in obj.key or ref not in columns:
@@ -210,19 +234,101 @@ def _forget_in_quarantine(
         params += _email_params(email)
     if not conditions:
         return
-    removed = con.execute(
-        f"delete from {obj.quarantine_table} where {' or '.join(conditions)}", params
-    ).fetchone()[0]
+    sql = f"delete from {obj.quarantine_table} where {' or '.join(conditions)}"
+    _count_removed(con, sql, params, obj.quarantine_table, report)
+
+
+def _pseudonymise_own_records(
+    con: duckdb.DuckDBPyConnection, email: str, report: ForgetReport
+) -> list[str]:
+    """Every version of the employee's own records (an owner, a user) keeps its owner id
+    and gets the name ``forgotten owner <id>``, its address and other identifying fields
+    cleared; quarantined ones go. Returns the employee's owner keys."""
+    keys: list[str] = []
+    for obj, employee in employee_objects():
+        columns = _columns(con, obj.table)
+        if columns is None or employee.owner_id is None or employee.email not in columns:
+            continue
+        found = con.execute(
+            f"select distinct {employee.owner_id}, _source_instance from {obj.table} "
+            f"where {_email_matches(employee.email)}",
+            _email_params(email),
+        ).fetchall()
+        ids = sorted({owner_id for owner_id, _ in found})
+        if not ids:
+            continue
+        report.owner_ids.setdefault(obj.source_system, set()).update(ids)
+        keys += [f"{obj.source_system}:{instance}:{owner_id}" for owner_id, instance in found]
+        assignments = [f"{employee.name} = 'forgotten owner ' || {employee.owner_id}"]
+        cleared = (employee.email, *employee.cleared)
+        assignments += [f"{column} = null" for column in cleared if column in columns]
+        report.pseudonymised[obj.table] = con.execute(
+            f"update {obj.table} set {', '.join(assignments)} where {_in_ids(employee.owner_id)}",
+            [ids],
+        ).fetchone()[0]
+        if _columns(con, obj.quarantine_table) is not None:
+            _count_removed(
+                con,
+                f"delete from {obj.quarantine_table} where {_in_ids('record_key')}",
+                [ids],
+                obj.quarantine_table,
+                report,
+            )
+    return sorted(keys)
+
+
+def _pseudonymise_references(
+    con: duckdb.DuckDBPyConnection, email: str, replacement: str, report: ForgetReport
+) -> None:
+    """An export's owner column holding the address gets ``replacement`` in every version;
+    quarantined rows holding the address go."""
+    for obj, employee in employee_objects():
+        columns = _columns(con, obj.table)
+        if columns is None:
+            continue
+        for ref in (ref for ref in employee.references if ref in columns):
+            renamed = con.execute(
+                f"update {obj.table} set {ref} = ? where lower(trim({ref})) = ?",
+                [replacement, email.strip().lower()],
+            ).fetchone()[0]
+            if renamed:
+                report.pseudonymised[f"{obj.table}.{ref}"] = renamed
+        if _columns(con, obj.quarantine_table) is not None:
+            _count_removed(
+                con,
+                f"delete from {obj.quarantine_table} where contains(lower(raw_payload), ?)",
+                [_email_params(email)[1]],
+                obj.quarantine_table,
+                report,
+            )
+
+
+def _count_removed(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list, table: str, report: ForgetReport
+) -> None:
+    removed = con.execute(sql, params).fetchone()[0]
     if removed:
-        table = obj.quarantine_table
         report.removed[table] = report.removed.get(table, 0) + removed
+
+
+def _pseudonymise_employee(
+    con: duckdb.DuckDBPyConnection, email: str, report: ForgetReport
+) -> None:
+    """Pseudonymise the employee with this address. An export naming them by address
+    (a targets file, say) then names them by their CRM owner key, which resolves to the
+    same owner, or, when no CRM knows them, by one random pseudonym in every table, so
+    their rows still group together."""
+    keys = _pseudonymise_own_records(con, email, report)
+    replacement = keys[0] if keys else f"forgotten-owner-{secrets.token_hex(6)}"
+    _pseudonymise_references(con, email, replacement, report)
 
 
 def forget_person(
     con: duckdb.DuckDBPyConnection, *, email: str | None = None, person_id: str | None = None
 ) -> ForgetReport:
     """Remove a person, found by email address or by their id in any source, from every raw
-    and quarantine table, all or nothing. Returns what was found and removed."""
+    and quarantine table, and pseudonymise an employee found by email address, all or
+    nothing. Returns what was found, removed and pseudonymised."""
     if not (email or person_id):
         raise ValueError("give the person's email address or id")
     people = personal_objects()
@@ -238,6 +344,8 @@ def forget_person(
             for address in emails or [None]:
                 _forget_in_table(con, obj, personal, ids, address, report)
                 _forget_in_quarantine(con, obj, personal, ids, address, report)
+        if email:
+            _pseudonymise_employee(con, email, report)
     return report
 
 

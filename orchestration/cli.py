@@ -1,5 +1,5 @@
-"""The `funnelhouse` command: run the main job, open the UI, rebuild the report, generate a world,
-explain a deal's attribution.
+"""The `funnelhouse` command: run the main job, open the UI, rebuild the report, backfill daily
+snapshots, forget a person, generate a world, explain a deal's attribution.
 
 Bad input ends with a one-line explanation and a non-zero exit, never a traceback.
 """
@@ -23,7 +23,7 @@ from ingestion.privacy import forget_person, tables_mentioning
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from ingestion.simulator import WorldConfig, generate_world
 from ingestion.warehouse import WarehouseError, connect, rewrite_warehouse
-from orchestration.dbt_manifest import parse_project
+from orchestration.dbt_manifest import dbt_project_var, parse_project
 from orchestration.deal_explanation import DealNotFoundError, explain_deal
 
 LOGGER = logging.getLogger("funnelhouse")
@@ -44,6 +44,13 @@ def _positive_int(raw: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{raw} is not a positive whole number")
     return value
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a date: give YYYY-MM-DD") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--home", type=Path)
     report.add_argument("--out", type=Path, help="HTML file (default <home>/report/index.html)")
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="rebuild pipeline_daily_snapshots for a range of days, in one run",
+    )
+    backfill.add_argument("--from", dest="first", type=_day, required=True, help="first day")
+    backfill.add_argument("--to", dest="last", type=_day, required=True, help="last day")
+    backfill.add_argument("--home", type=Path)
+    backfill.add_argument("--warehouse", type=Path)
+    backfill.add_argument("--as-of", type=_day, help="logical date (default: the run's)")
 
     forget = commands.add_parser(
         "forget", help="remove a person from every table (raw, quarantine, history, marts)"
@@ -189,6 +206,59 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_backfill_days(first: date, last: date, as_of: date) -> None:
+    start = date.fromisoformat(str(dbt_project_var("calendar_start_date")))
+    if first > last:
+        raise UsageError(f"--from {first} is after --to {last}: give the earlier day as --from")
+    if last > as_of:
+        raise UsageError(
+            f"--to {last} is after the as-of date {as_of}: nothing after it has happened yet; "
+            f"give --to {as_of} or earlier (or a later --as-of)"
+        )
+    if first < start:
+        raise UsageError(
+            f"--from {first} is before the calendar's first day {start} "
+            f"(calendar_start_date in dbt_project/dbt_project.yml): give --from {start} or later"
+        )
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    settings = load_settings(home=args.home, warehouse=args.warehouse, as_of=args.as_of)
+    as_of = resolve_as_of(settings)
+    _check_backfill_days(args.first, args.last, as_of)
+    with connect(settings):  # fail before any work if the warehouse cannot be written
+        pass
+    from orchestration.jobs import DAILY_SNAPSHOTS_JOB_NAME, partition_range_tags
+    from orchestration.run_main import execute_main_job
+
+    use_dagster_home(settings)
+    parse_project()
+    days = (args.last - args.first).days + 1
+    LOGGER.info("backfill: %s .. %s (%d days) in one run", args.first, args.last, days)
+    outcome = execute_main_job(
+        settings,
+        as_of,
+        job_name=DAILY_SNAPSHOTS_JOB_NAME,
+        tags=partition_range_tags(args.first, args.last),
+    )
+    if not outcome.success:
+        print("backfill: FAILED; the days keep their previous rows:")
+        print("\n".join(f"  {failure}" for failure in outcome.failures))
+        return 1
+    with connect(settings, read_only=True) as con:
+        rows, filled, fewest, most = con.execute(
+            "select coalesce(sum(rows), 0), count(*), min(rows), max(rows) from ("
+            "select count(*) as rows from marts.pipeline_daily_snapshots "
+            "where snapshot_date between ? and ? group by snapshot_date)",
+            [args.first, args.last],
+        ).fetchone()
+    print(
+        f"backfill: {args.first} .. {args.last}: {rows:,} rows written for {filled} of {days} "
+        f"days ({fewest or 0:,}-{most or 0:,} a day) in run {outcome.run_id[:8]}"
+    )
+    return 0
+
+
 def _forget(args: argparse.Namespace) -> int:
     settings = load_settings(home=args.home, warehouse=args.warehouse, as_of=args.as_of)
     with connect(settings) as con:
@@ -209,6 +279,10 @@ def _forget(args: argparse.Namespace) -> int:
         print("forget: the rebuild FAILED; rerun `funnelhouse forget` with the same person:")
         print("\n".join(f"  {failure}" for failure in outcome.failures))
         return 1
+    from orchestration.serving import drop_earlier_versions
+
+    dropped = drop_earlier_versions(settings)
+    LOGGER.info("forget: removed %d earlier versions of the serving copy", dropped)
     LOGGER.info("forget: rewriting the warehouse file so no deleted row's bytes remain")
     rewrite_warehouse(settings)
     if args.email:
@@ -247,6 +321,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": _run,
     "ui": _ui,
     "report": _report,
+    "backfill": _backfill,
     "forget": _forget,
     "explain-deal": _explain_deal,
     "generate": _generate,

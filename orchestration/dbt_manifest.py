@@ -1,4 +1,5 @@
-"""Preparing the dbt manifest that the asset graph is built from."""
+"""Preparing the dbt manifest that the asset graph is built from, and reading the project's
+own settings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ingestion.settings import DBT_PROJECT_DIR
 
@@ -50,3 +54,8 @@ def parse_project(*, warn_error: bool = False) -> Path:
             f"`dbt parse` failed in {DBT_PROJECT_DIR}:\n{completed.stdout}{completed.stderr}"
         )
     return MANIFEST_PATH
+
+
+def dbt_project_var(name: str) -> Any:
+    """A var's default in dbt_project.yml, its one home (calendar bounds, windows)."""
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][name]

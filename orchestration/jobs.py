@@ -1,14 +1,20 @@
-"""The main job, its daily schedule (off by default: a team turns it on when ready), and
-the job that lands newly dropped CSV exports."""
+"""The main job, its daily schedule (off by default: a team turns it on when ready), the
+job that lands newly dropped CSV exports, and the one that backfills daily snapshots."""
 
 from datetime import date, datetime, timedelta
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from dagster._utils.schedules import is_valid_cron_string
 
 from ingestion.settings import Settings, SettingsError
 from orchestration.assets.csv_exports import csv_exports_raw
+from orchestration.assets.dbt import pipeline_daily_snapshots_dbt
 from orchestration.assets.quality_checks import raw_deal_checks
+from orchestration.assets.serving import SERVING_COPY_KEY
 
 MAIN_JOB_NAME = "main"
 
@@ -35,6 +41,26 @@ csv_exports_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(csv_exports_raw).downstream(),
     description="Land new CSV exports, then rebuild and test what reads them.",
 )
+
+DAILY_SNAPSHOTS_JOB_NAME = "daily_snapshots"
+
+daily_snapshots_job = dg.define_asset_job(
+    DAILY_SNAPSHOTS_JOB_NAME,
+    # Published with it: BI tools read the serving copy, not the warehouse.
+    selection=dg.AssetSelection.assets(pipeline_daily_snapshots_dbt)
+    | dg.AssetSelection.assets(SERVING_COPY_KEY),
+    description="Rebuild pipeline_daily_snapshots for a range of days (one run, one dbt "
+    "invocation), then publish the marts.",
+)
+
+
+def partition_range_tags(first: date, last: date) -> dict[str, str]:
+    """Tags that make a run cover the days first..last of a daily-partitioned asset, as a
+    single-run backfill launched from the UI does."""
+    return {
+        ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
+        ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
+    }
 
 
 def as_of_run_config(as_of: str) -> dict:

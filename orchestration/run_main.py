@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ PHASES = {
     "raw_web_events__events": "load (raw_web_events)",
     "raw_deal_expectations": "check (raw deals, Great Expectations)",
     "funnelhouse_dbt": "transform + test (dbt)",
+    "pipeline_daily_snapshots_dbt": "transform + test (daily snapshots)",
     "mart_expectations": "check (marts, Great Expectations)",
     "serving__serving_copy": "publish (serving copy)",
     "serving__html_report": "report (HTML)",
@@ -97,9 +99,10 @@ def execute_main_job(
     as_of: date,
     instance: dg.DagsterInstance | None = None,
     job_name: str = MAIN_JOB_NAME,
+    tags: Mapping[str, str] | None = None,
 ) -> JobOutcome:
-    """Run the main job (or another of the project's jobs) in-process and collect its steps,
-    checks and failures."""
+    """Run the main job (or another of the project's jobs, with extra run tags) in-process
+    and collect its steps, checks and failures."""
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(job_name)
@@ -109,7 +112,7 @@ def execute_main_job(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     with (
-        guarded_run(instance, settings.dagster_home) as tags,
+        guarded_run(instance, settings.dagster_home) as guard_tags,
         log_path.open("w") as log,
         contextlib.redirect_stdout(log),
     ):
@@ -117,7 +120,7 @@ def execute_main_job(
             run_config=run_config_for(settings, as_of),
             instance=instance,
             raise_on_error=False,
-            tags=tags,
+            tags={**guard_tags, **(tags or {})},
         )
     outcome = JobOutcome(success=result.success, run_id=result.run_id)
     starts: dict[str, float] = {}

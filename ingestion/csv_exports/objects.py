@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ingestion.raw.objects import (
+    EmployeeData,
     ObjectKind,
     PersonalData,
     RawObject,
@@ -41,6 +42,7 @@ class ExportKind:
     numbers: tuple[str, ...] = ()
     object_kind: ObjectKind = ObjectKind.ENTITY
     personal: PersonalData | None = None
+    employee: EmployeeData | None = None
     # Fields every row must have; default: the key. A key part may then be null.
     required: tuple[str, ...] | None = None
     # Rules of this kind alone, checked after the shared ones.
@@ -50,6 +52,9 @@ class ExportKind:
     def required_fields(self) -> tuple[str, ...]:
         return self.key if self.required is None else self.required
 
+
+# An export names a row's owner by email address, CRM owner id or owner key.
+OWNER_COLUMN = EmployeeData(references=("owner",))
 
 DEALS = ExportKind(
     "deals",
@@ -74,6 +79,7 @@ DEALS = ExportKind(
     dates=("created_at", "closed_at", "won_at", "lost_at", "expected_close_date"),
     numbers=("amount",),
     personal=PersonalData(references=("contact_id", "lead_id")),
+    employee=OWNER_COLUMN,
 )
 LEADS = ExportKind(
     "leads",
@@ -82,6 +88,7 @@ LEADS = ExportKind(
     dates=("created_at",),
     # An `email` extra column, where the export has one, is the lead's address.
     personal=PersonalData(person_id="lead_id", email="email"),
+    employee=OWNER_COLUMN,
 )
 # A stage change never changes once it happened, so each is kept once however often it is read.
 STAGE_HISTORY = ExportKind(
@@ -112,6 +119,7 @@ ACTIVITIES = ExportKind(
     dates=("occurred_at", "completed_at"),
     numbers=("duration_minutes",),
     personal=PersonalData(references=("contact_id",)),
+    employee=OWNER_COLUMN,
 )
 # Sales targets: one row per period x pipeline x team or owner (the other left blank). A
 # period is a calendar month (2025-02) or a fiscal quarter (FY2025-Q1, in the fiscal
@@ -127,6 +135,7 @@ TARGETS = ExportKind(
     fields=("period", "pipeline", "team", "owner", "currency", *TARGET_AMOUNTS),
     dates=(),
     numbers=TARGET_AMOUNTS,
+    employee=OWNER_COLUMN,
     required=("period", "pipeline", "bookings_target"),
     rules=(
         Rule(
@@ -189,6 +198,7 @@ def raw_object(
         kind=kind.object_kind,
         rules=tuple(rules),
         personal=kind.personal,
+        employee=kind.employee,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ingestion.raw.objects import (
+    EmployeeData,
     ObjectKind,
     PersonalData,
     RawObject,
@@ -23,6 +24,7 @@ def _entity(
     key: tuple[str, ...] = ("id",),
     updated: str | None = None,
     personal: PersonalData | None = None,
+    employee: EmployeeData | None = None,
 ) -> RawObject:
     key_rules = tuple(required(column) for column in key)
     return RawObject(
@@ -32,6 +34,7 @@ def _entity(
         rules=(*key_rules, *rules),
         updated_column=updated,
         personal=personal,
+        employee=employee,
     )
 
 
@@ -64,7 +67,11 @@ CONTACTS = _entity(
     personal=PersonalData(person_id="id", email="email", merged_ids="hs_merged_object_ids"),
 )
 COMPANIES = _entity("companies", updated="hs_lastmodifieddate")
-OWNERS = _entity("owners", updated="updated_at")
+OWNERS = _entity(
+    "owners",
+    updated="updated_at",
+    employee=EmployeeData(owner_id="id", email="email", name="last_name", cleared=("first_name",)),
+)
 PIPELINE_STAGES = _entity("pipeline_stages", key=("pipeline_id", "stage_id"))
 DEAL_CONTACTS = _entity(
     "deal_contacts",

@@ -8,6 +8,7 @@ casts. v2 timestamps are ISO with Z; v1 ones (users, deal_flow) are naive UTC.
 from __future__ import annotations
 
 from ingestion.raw.objects import (
+    EmployeeData,
     ObjectKind,
     PersonalData,
     RawObject,
@@ -26,6 +27,7 @@ def _entity(
     *rules: Rule,
     updated: str | None = "update_time",
     personal: PersonalData | None = None,
+    employee: EmployeeData | None = None,
 ) -> RawObject:
     return RawObject(
         SOURCE_SYSTEM,
@@ -34,6 +36,7 @@ def _entity(
         rules=(required("id"), *rules),
         updated_column=updated,
         personal=personal,
+        employee=employee,
     )
 
 
@@ -74,7 +77,12 @@ ACTIVITIES = _entity(
 )
 STAGES = _entity("stages", required("pipeline_id"), updated=None)
 PIPELINES = _entity("pipelines", updated=None)
-USERS = _entity("users", updated="modified")
+USERS = _entity(
+    "users",
+    updated="modified",
+    # The API's user also has a phone and a picture, where the account holds them.
+    employee=EmployeeData(owner_id="id", email="email", name="name", cleared=("phone", "icon_url")),
+)
 PERSONS = _entity("persons", personal=PersonalData(person_id="id", email="emails"))
 ORGANIZATIONS = _entity("organizations")
 

@@ -50,6 +50,31 @@ class PersonalData:
 
 
 @dataclass(frozen=True)
+class EmployeeData:
+    """Where an object's records hold an employee (a CRM owner or user), so that
+    `funnelhouse forget` can pseudonymise them.
+
+    Employees are pseudonymised, not deleted: deals, activities and targets point at their
+    owner id, and removing an owner would change every per-owner metric and drop deals out
+    of team totals. So the id stays, the name becomes ``forgotten owner <id>`` and the other
+    identifying fields are cleared.
+    """
+
+    # The records are an employee's own (an owner, a user), with their id in this column...
+    owner_id: str | None = None
+    # ...their email address here...
+    email: str | None = None
+    # ...and their name here, which gets the pseudonym.
+    name: str | None = None
+    # Other columns that identify them (another part of the name, a login), cleared.
+    cleared: tuple[str, ...] = ()
+    # Columns of other records naming an owner by email address (an export's owner column,
+    # where the address is the owner's only id): the address gives way to one pseudonym,
+    # the same in every table, so their records still group together.
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RawObject:
     source_system: str
     name: str
@@ -59,6 +84,7 @@ class RawObject:
     # Among copies of one key in a single load, the greatest value here wins.
     updated_column: str | None = None
     personal: PersonalData | None = None
+    employee: EmployeeData | None = None
 
     @property
     def schema(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ingestion.raw.objects import (
+    EmployeeData,
     ObjectKind,
     PersonalData,
     RawObject,
@@ -40,6 +41,7 @@ def _object(
     kind: ObjectKind = ObjectKind.ENTITY,
     cursor: str | None = "SystemModstamp",
     personal: PersonalData | None = None,
+    employee: EmployeeData | None = None,
 ) -> SalesforceObject:
     names = tuple(f.strip() for f in fields.split(","))
     dated = tuple(
@@ -55,6 +57,7 @@ def _object(
         rules=(required("Id"), *dated, *rules),
         updated_column="SystemModstamp" if "SystemModstamp" in names else None,
         personal=personal,
+        employee=employee,
     )
     return SalesforceObject(sobject, names, raw, cursor)
 
@@ -62,6 +65,10 @@ def _object(
 USER = _object(
     "User",
     "Id, Username, FirstName, LastName, Email, Department, IsActive, CreatedDate, SystemModstamp",
+    # The username is usually an address too.
+    employee=EmployeeData(
+        owner_id="Id", email="Email", name="LastName", cleared=("FirstName", "Username")
+    ),
 )
 OPPORTUNITY_STAGE = _object(
     "OpportunityStage",

@@ -4,6 +4,10 @@ One translator decides how dbt nodes become assets: the key is the warehouse rel
 (schema, name) and the group is the dbt folder's layer, so the asset graph mirrors
 dbt_project/models. Sources link to the ingestion assets through their
 ``meta.dagster.asset_key``.
+
+The point-in-time mart ``pipeline_daily_snapshots`` is daily-partitioned on its own: a
+backfill over any range of days is one run and one dbt invocation with the range's first
+and last day as vars; a run without partitions (the main job) rebuilds its default window.
 """
 
 import json
@@ -17,7 +21,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from ingestion.demo import resolve_as_of
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.assets.hubspot import WAREHOUSE_POOL
-from orchestration.dbt_manifest import DBT_TARGET_DIR
+from orchestration.dbt_manifest import DBT_TARGET_DIR, dbt_project_var
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
 
@@ -51,6 +55,13 @@ class FunnelhouseTranslator(DagsterDbtTranslator):
         )
 
 
+SNAPSHOT_MODEL = "pipeline_daily_snapshots"
+# Days exist from the dbt calendar's first day (calendar_days).
+SNAPSHOT_PARTITIONS = dg.DailyPartitionsDefinition(
+    start_date=str(dbt_project_var("calendar_start_date"))
+)
+
+
 def _describe(event: Any) -> str | None:
     """A progress line for a built model or a failed test; passing tests stay quiet."""
     if isinstance(event, dg.Output):
@@ -60,17 +71,15 @@ def _describe(event: Any) -> str | None:
     return None
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=FunnelhouseTranslator(),
-    pool=WAREHOUSE_POOL,
-)
-def funnelhouse_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource
+def _build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: SettingsResource,
+    extra_vars: Mapping[str, str],
 ) -> Iterator[Any]:
+    """`dbt build` of the context's selection with the run's settings as vars."""
     config = settings.load()
-    dbt_vars = config.dbt_vars(resolve_as_of(config))
+    dbt_vars = {**config.dbt_vars(resolve_as_of(config)), **extra_vars}
     progress = reporter(context, "dbt")
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
     try:
@@ -84,3 +93,36 @@ def funnelhouse_dbt(
         if invocation.process.poll() is None:
             invocation.process.terminate()
             invocation.process.wait()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=FunnelhouseTranslator(),
+    exclude=SNAPSHOT_MODEL,
+    pool=WAREHOUSE_POOL,
+)
+def funnelhouse_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource
+) -> Iterator[Any]:
+    yield from _build(context, dbt, settings, {})
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=FunnelhouseTranslator(),
+    select=SNAPSHOT_MODEL,
+    name="pipeline_daily_snapshots_dbt",
+    partitions_def=SNAPSHOT_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+)
+def pipeline_daily_snapshots_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource
+) -> Iterator[Any]:
+    window: dict[str, str] = {}
+    if context.has_partition_key_range:
+        days = context.partition_key_range
+        window = {"snapshot_start_date": days.start, "snapshot_end_date": days.end}
+    yield from _build(context, dbt, settings, window)

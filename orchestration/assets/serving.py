@@ -3,9 +3,11 @@ blocking checks passed (a failed one fails the dbt step and skips this one, and 
 keep the previous version).
 
 Each mart's row count, published columns and a few rows go to the mart's own page in the
-UI as an observation, taken from the published copy, so personal columns never show.
+UI as an observation, taken from the published copy, so personal columns never show;
+columns naming an employee are left out of those rows too (see serving/personal.py).
 """
 
+import json
 from collections.abc import Iterable
 
 import dagster as dg
@@ -17,7 +19,7 @@ from orchestration.dbt_manifest import MANIFEST_PATH
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
 from orchestration.serving import MartCopy, open_serving, personal_columns, publish
-from orchestration.serving.personal import MARTS_SCHEMA
+from orchestration.serving.personal import MARTS_SCHEMA, employee_columns
 
 SERVING_GROUP = "serving"
 SERVING_COPY_KEY = dg.AssetKey([SERVING_GROUP, "serving_copy"])
@@ -72,12 +74,16 @@ def build_serving_copy(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         config = settings.load()
         progress = reporter(context, "publish")
-        publication = publish(config, resolve_as_of(config), personal_columns(MANIFEST_PATH))
+        manifest = json.loads(MANIFEST_PATH.read_text())
+        publication = publish(config, resolve_as_of(config), personal_columns(manifest))
         progress(f"serving version {publication.version}: {len(publication.marts)} marts")
+        employees = employee_columns(manifest)
         with open_serving(config) as con:
             for mart in publication.marts:
+                hidden = employees.get(mart.name, frozenset())
+                shown = ", ".join(f'"{name}"' for name, _ in mart.columns if name not in hidden)
                 preview = con.sql(
-                    f'select * from {MARTS_SCHEMA}."{mart.name}" limit {PREVIEW_ROWS}'
+                    f'select {shown} from {MARTS_SCHEMA}."{mart.name}" limit {PREVIEW_ROWS}'
                 ).df()
                 context.log_event(_observation(mart, preview, publication.version))
         left_out = {m.name: ", ".join(m.left_out) for m in publication.marts if m.left_out}

@@ -4,6 +4,7 @@ from orchestration.serving.personal import personal_columns
 from orchestration.serving.publishing import (
     MartCopy,
     Publication,
+    drop_earlier_versions,
     open_serving,
     publish,
     read_publication,
@@ -12,6 +13,7 @@ from orchestration.serving.publishing import (
 __all__ = [
     "MartCopy",
     "Publication",
+    "drop_earlier_versions",
     "open_serving",
     "personal_columns",
     "publish",

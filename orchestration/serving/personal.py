@@ -2,8 +2,11 @@
 
 A column tagged ``config: {meta: {personal: true}}`` (contact names, emails, phone
 numbers, free text that carries them) stays out of the serving copy unless
-FUNNELHOUSE_SERVING_INCLUDE_PERSONAL_DATA allows it. The rule is read from dbt's
-manifest, so a new mart declares its personal columns beside its description.
+FUNNELHOUSE_SERVING_INCLUDE_PERSONAL_DATA allows it. A column tagged
+``config: {meta: {employee: true}}`` names an employee (an owner's name): it is published,
+because per-rep reports are what the marts are for, but never shown in the Dagster UI's
+previews, which stay in Dagster's event log where `forget` cannot rewrite them. The rules
+are read from dbt's manifest, so a new mart declares such columns beside its description.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from typing import Any
 MARTS_SCHEMA = "marts"
 
 
-def _is_personal(column: Mapping[str, Any]) -> bool:
+def _is_tagged(column: Mapping[str, Any], tag: str) -> bool:
     meta = {**column.get("meta", {}), **column.get("config", {}).get("meta", {})}
-    return bool(meta.get("personal"))
+    return bool(meta.get(tag))
 
 
-def personal_columns(manifest: Mapping[str, Any] | Path) -> dict[str, frozenset[str]]:
-    """Mart name -> its columns tagged personal, from a dbt manifest (or its path)."""
+def columns_tagged(manifest: Mapping[str, Any] | Path, tag: str) -> dict[str, frozenset[str]]:
+    """Mart name -> its columns whose meta sets ``tag``, from a dbt manifest (or its path)."""
     if isinstance(manifest, Path):
         manifest = json.loads(manifest.read_text())
     tagged: dict[str, frozenset[str]] = {}
@@ -30,8 +33,18 @@ def personal_columns(manifest: Mapping[str, Any] | Path) -> dict[str, frozenset[
         if node["resource_type"] != "model" or node["schema"] != MARTS_SCHEMA:
             continue
         columns = frozenset(
-            name for name, column in node.get("columns", {}).items() if _is_personal(column)
+            name for name, column in node.get("columns", {}).items() if _is_tagged(column, tag)
         )
         if columns:
             tagged[node["name"]] = columns
     return tagged
+
+
+def personal_columns(manifest: Mapping[str, Any] | Path) -> dict[str, frozenset[str]]:
+    """Mart name -> its columns tagged personal."""
+    return columns_tagged(manifest, "personal")
+
+
+def employee_columns(manifest: Mapping[str, Any] | Path) -> dict[str, frozenset[str]]:
+    """Mart name -> its columns naming an employee."""
+    return columns_tagged(manifest, "employee")

@@ -204,6 +204,18 @@ def publish(settings: Settings, as_of: date, personal: Mapping[str, frozenset[st
     return publication
 
 
+def drop_earlier_versions(settings: Settings) -> int:
+    """Remove every Parquet version but the current one; returns how many went. After
+    `forget`, earlier versions still hold what was forgotten (an employee's name, personal
+    columns when they are published); a reader still on one loses it."""
+    versions = settings.serving_parquet_dir / "versions"
+    current = (settings.serving_parquet_dir / "current").resolve()
+    earlier = [path for path in versions.iterdir() if path.resolve() != current]
+    for path in earlier:
+        shutil.rmtree(path)
+    return len(earlier)
+
+
 def open_serving(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the serving copy, with the project's resource limits."""
     path = settings.serving_path

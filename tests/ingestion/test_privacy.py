@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from ingestion.csv_exports.objects import LEADS, raw_object
+from ingestion.csv_exports.objects import LEADS, TARGETS, raw_object
 from ingestion.hubspot import objects as hubspot
 from ingestion.pipedrive import objects as pipedrive
 from ingestion.privacy import forget_person, tables_mentioning
@@ -56,9 +56,18 @@ ROWS = {
         {"conversion_id": "f2", "email": "cy@example.com", "page_url": "https://x.example/demo"},
     ],
     hubspot.ENGAGEMENTS: [
-        {"id": "e1", "deal_id": "5", "contact_id": "100"},
-        {"id": "e2", "deal_id": "6", "contact_id": "91"},
-        {"id": "e3", "deal_id": "6", "contact_id": "200"},
+        {"id": "e1", "deal_id": "5", "contact_id": "100", "owner_id": "61"},
+        {"id": "e2", "deal_id": "6", "contact_id": "91", "owner_id": "61"},
+        {"id": "e3", "deal_id": "6", "contact_id": "200", "owner_id": "62"},
+    ],
+    hubspot.OWNERS: [
+        {"id": "61", "email": "olga@example.com", "first_name": "Olga", "last_name": "Berg"},
+        {"id": "61", "email": "Olga@Example.com", "first_name": "Olga", "last_name": "Lind"},
+        {"id": "62", "email": "pat@example.com", "first_name": "Pat", "last_name": "Lee"},
+    ],
+    raw_object(TARGETS, {}): [
+        {"period": "2025-01", "owner": "OLGA@example.com "},
+        {"period": "2025-01", "owner": "pat@example.com"},
     ],
 }
 
@@ -73,7 +82,8 @@ def con():
             names = ", ".join(row)
             marks = ", ".join("?" for _ in row)
             connection.execute(
-                f"insert into {obj.table} ({names}) values ({marks})", list(row.values())
+                f"insert into {obj.table} (_source_instance, {names}) values ('p1', {marks})",
+                list(row.values()),
             )
     quarantine.ensure_table(connection, salesforce.CONTACT.raw.quarantine_table)
     connection.execute(
@@ -156,3 +166,21 @@ def test_forget_by_contact_id_also_removes_what_names_them_by_address(con):
 def test_forget_needs_someone():
     with pytest.raises(ValueError, match="email address or id"):
         forget_person(duckdb.connect())
+
+
+def test_forget_pseudonymises_an_owner_keeping_their_id(con):
+    report = forget_person(con, email="olga@EXAMPLE.com")
+    assert not any(report.person_ids.values()) and report.owner_ids == {"hubspot": {"61"}}
+    assert report.pseudonymised == {"raw_hubspot.owners": 2, "raw_csv.targets.owner": 1}
+    owners = con.execute(
+        "select id, email, first_name, last_name from raw_hubspot.owners order by all"
+    ).fetchall()
+    assert owners == [
+        ("61", None, None, "forgotten owner 61"),
+        ("61", None, None, "forgotten owner 61"),
+        ("62", "pat@example.com", "Pat", "Lee"),
+    ]
+    assert _values(con, "raw_hubspot.engagements", "owner_id") == ["61", "61", "62"]
+    # The target still resolves to the same owner, by its key.
+    assert _values(con, "raw_csv.targets", "owner") == ["hubspot:p1:61", "pat@example.com"]
+    assert tables_mentioning(con, "olga@example.com") == []

@@ -93,3 +93,14 @@ def test_the_transform_job_checks_raw_deals_before_dbt(defs):
     upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node("funnelhouse_dbt")
     feeding = {output.node_name for outputs in upstream.values() for output in outputs}
     assert feeding == {"raw_deal_expectations"}
+
+
+def test_daily_snapshots_are_partitioned_by_day_and_backfilled_in_one_run(defs):
+    graph, key = _graph(defs), dg.AssetKey(["marts", "pipeline_daily_snapshots"])
+    snapshots = graph.get(key)
+    assert isinstance(snapshots.partitions_def, dg.DailyPartitionsDefinition)
+    assert snapshots.partitions_def.start.date().isoformat() == "2015-01-01"
+    assert snapshots.assets_def.backfill_policy == dg.BackfillPolicy.single_run()
+    assert graph.get(dg.AssetKey(["marts", "deals"])).partitions_def is None
+    # The main job builds it too (no partition: the default window).
+    assert key in defs.resolve_job_def("main").asset_layer.executable_asset_keys

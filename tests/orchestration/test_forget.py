@@ -86,3 +86,73 @@ def test_forgetting_again_changes_nothing(forgotten, cli):
     code, output = cli(["forget", "--email", email, "--home", str(home)])
     assert code == 0
     assert output.splitlines()[-1] == "forget: no record holds that person; nothing changed"
+
+
+@pytest.fixture(scope="module")
+def forgotten_owner(pipeline_run, tmp_path_factory, cli):
+    """A copy of the session's run in which the owner of the most deals has been forgotten."""
+    owner_id, email, name = pipeline_run.query(
+        """select owners.id, owners.email, owners.first_name || ' ' || owners.last_name
+        from raw_hubspot.owners as owners
+        inner join raw_hubspot.deals as deals on owners.id = deals.hubspot_owner_id
+        group by all
+        order by count(distinct deals.id) desc, owners.id
+        limit 1"""
+    )[0]
+    home = tmp_path_factory.mktemp("forget_owner") / "home"
+    shutil.copytree(
+        pipeline_run.settings.home, home, symlinks=True, ignore=shutil.ignore_patterns("worlds")
+    )
+    args = ["forget", "--email", email, "--home", str(home)]
+    code, output = cli([*args, "--as-of", pipeline_run.as_of.isoformat()])
+    return owner_id, email, name, home, code, output
+
+
+def _tables_holding(home, text: str) -> list[str]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema || '.' || table_name, list(column_name) "
+            "from information_schema.columns where data_type = 'VARCHAR' "
+            "and table_schema not in ('information_schema', 'pg_catalog') group by 1 order by 1"
+        ).fetchall()
+        return [
+            table
+            for table, names in columns
+            if con.execute(
+                f"select count(*) from {table} where "
+                + " or ".join(f'contains(lower("{name}"), ?)' for name in names),
+                [text.lower()] * len(names),
+            ).fetchone()[0]
+        ]
+
+
+def test_an_owner_is_pseudonymised_and_reported(forgotten_owner):
+    owner_id, _, _, home, code, output = forgotten_owner
+    assert code == 0, output
+    lines = output.splitlines()
+    assert "forget: records of the person found: none" in lines
+    assert any(line.startswith("forget: employee records found: 1 in hubspot") for line in lines)
+    assert any("pseudonymised" in line and "raw_hubspot.owners" in line for line in lines)
+    assert lines[-1] == "forget: verified: no table or view of the warehouse holds the address"
+    names = _query(
+        home,
+        "select distinct owner_name from marts.deals where owner_key like ?",
+        [f"hubspot:%:{owner_id}"],
+    )
+    assert names == [(f"forgotten owner {owner_id}",)]
+
+
+def test_no_table_or_file_holds_the_owner_but_every_metric_stays(pipeline_run, forgotten_owner):
+    _, email, name, home, _, _ = forgotten_owner
+    assert _tables_holding(home, email) == []
+    assert _tables_holding(home, name) == []
+    needles = (email.lower().encode(), name.lower().encode())
+    holding = [
+        str(path.relative_to(home))
+        for path in home.rglob("*")
+        if path.is_file() and any(needle in path.read_bytes().lower() for needle in needles)
+    ]
+    assert holding == []
+    for table in ("marts.deals", "marts.deal_activity_timeline", "marts.rep_activity"):
+        sql = f"select owner_key, count(*) from {table} group by all order by all"
+        assert _query(home, sql) == pipeline_run.query(sql), table

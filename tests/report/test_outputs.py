@@ -38,6 +38,9 @@ def test_each_mart_shows_rows_columns_and_a_preview_in_dagster(pipeline_run, ser
     preview = metadata["preview"].value.splitlines()
     assert preview[0].startswith("| deal_key | source_system |")
     assert len(preview) == 2 + 5
+    # Published, but an employee's name: the event log keeps previews beyond `forget`.
+    assert "owner_name" in columns
+    assert "| owner_name |" not in preview[0]
 
     report = instance.get_latest_materialization_event(dg.AssetKey(["serving", "html_report"]))
     report_metadata = report.asset_materialization.metadata
