@@ -228,11 +228,11 @@ def _backfill(args: argparse.Namespace) -> int:
     _check_backfill_days(args.first, args.last, as_of)
     with connect(settings):  # fail before any work if the warehouse cannot be written
         pass
+    use_dagster_home(settings)
+    parse_project()  # before the job's modules load the asset graph from its manifest
     from orchestration.jobs import DAILY_SNAPSHOTS_JOB_NAME, partition_range_tags
     from orchestration.run_main import execute_main_job
 
-    use_dagster_home(settings)
-    parse_project()
     days = (args.last - args.first).days + 1
     LOGGER.info("backfill: %s .. %s (%d days) in one run", args.first, args.last, days)
     outcome = execute_main_job(
@@ -268,11 +268,11 @@ def _forget(args: argparse.Namespace) -> int:
     if not report.found and not report.removed:
         print("forget: no record holds that person; nothing changed")
         return 0
+    use_dagster_home(settings)
+    parse_project()  # before the job's modules load the asset graph from its manifest
     from orchestration.jobs import TRANSFORM_JOB_NAME
     from orchestration.run_main import execute_main_job
 
-    use_dagster_home(settings)
-    parse_project()
     LOGGER.info("forget: rebuilding everything downstream of the raw tables")
     outcome = execute_main_job(settings, resolve_as_of(settings), job_name=TRANSFORM_JOB_NAME)
     if not outcome.success:

@@ -12,7 +12,6 @@ from dagster._utils.schedules import is_valid_cron_string
 
 from ingestion.settings import Settings, SettingsError
 from orchestration.assets.csv_exports import csv_exports_raw
-from orchestration.assets.dbt import pipeline_daily_snapshots_dbt
 from orchestration.assets.quality_checks import raw_deal_checks
 from orchestration.assets.serving import SERVING_COPY_KEY
 
@@ -43,11 +42,14 @@ csv_exports_job = dg.define_asset_job(
 )
 
 DAILY_SNAPSHOTS_JOB_NAME = "daily_snapshots"
+# By key, not by the dbt assets' definition: importing that builds the asset graph from
+# the dbt manifest, which callers of this module may not have parsed yet.
+DAILY_SNAPSHOTS_KEY = dg.AssetKey(["marts", "pipeline_daily_snapshots"])
 
 daily_snapshots_job = dg.define_asset_job(
     DAILY_SNAPSHOTS_JOB_NAME,
     # Published with it: BI tools read the serving copy, not the warehouse.
-    selection=dg.AssetSelection.assets(pipeline_daily_snapshots_dbt)
+    selection=dg.AssetSelection.assets(DAILY_SNAPSHOTS_KEY)
     | dg.AssetSelection.assets(SERVING_COPY_KEY),
     description="Rebuild pipeline_daily_snapshots for a range of days (one run, one dbt "
     "invocation), then publish the marts.",

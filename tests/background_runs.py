@@ -99,7 +99,7 @@ class BackgroundRun:
 
 FollowUp = Callable[[Any], Any]  # the session's PipelineRun -> what the tests check
 FOLLOW_UPS: dict[str, FollowUp] = {}
-_pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="follow-up")
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="follow-up")
 _started: dict[str, Future] = {}
 
 

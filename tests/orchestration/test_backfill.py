@@ -4,12 +4,12 @@ are replaced exactly, and every day outside the range is left alone."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
 import pytest
+from background_runs import follow_up, follow_up_result, run_funnelhouse
 
 from orchestration.jobs import DAILY_SNAPSHOTS_JOB_NAME
 
@@ -66,21 +66,24 @@ def test_the_main_run_builds_the_default_window(pipeline_run):
     )
 
 
-@pytest.fixture(scope="module")
-def backfill(pipeline_run, tmp_path_factory, cli):
+@follow_up("backfill")
+def _backfill_15_days(pipeline_run):
     """A copy of the session's run backfilled over 15 days: the 10 before the default
     window, which the session's run did not build, and the first 5 of it, which it did."""
-    home = tmp_path_factory.mktemp("backfill") / "home"
-    shutil.copytree(
-        pipeline_run.settings.home, home, symlinks=True, ignore=shutil.ignore_patterns("worlds")
-    )
+    copy = pipeline_run.settings.home.parent / "backfill_home"
+    home = pipeline_run.copy(copy, leave_out=("worlds",)).settings.home
     window_start = pipeline_run.as_of - timedelta(days=WINDOW_DAYS - 1)
     first, last = window_start - timedelta(days=10), window_start + timedelta(days=4)
     everything = [date(2000, 1, 1), pipeline_run.as_of]
     before = _query(home, MART, everything)
     args = ["backfill", "--from", first.isoformat(), "--to", last.isoformat(), "--home", str(home)]
-    code, output = cli([*args, "--as-of", pipeline_run.as_of.isoformat()])
+    code, output = run_funnelhouse([*args, "--as-of", pipeline_run.as_of.isoformat()], home)
     return home, first, last, before, _query(home, MART, everything), code, output
+
+
+@pytest.fixture(scope="module")
+def backfill(pipeline_run):
+    return follow_up_result("backfill", pipeline_run)
 
 
 def test_a_backfill_is_one_run_over_its_range(backfill):

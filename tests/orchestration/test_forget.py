@@ -3,14 +3,15 @@ business facts around them (deals, activities) are still counted."""
 
 from __future__ import annotations
 
-import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
+from background_runs import follow_up, follow_up_result, run_funnelhouse
 
 
-@pytest.fixture(scope="module")
-def forgotten(pipeline_run, tmp_path_factory, cli):
+@follow_up("forgotten")
+def _forget_a_contact(pipeline_run):
     """A copy of the session's run in which one contact (with deals and activities) has
     been forgotten, the address given in another case."""
     contact_id, email = pipeline_run.query(
@@ -24,13 +25,21 @@ def forgotten(pipeline_run, tmp_path_factory, cli):
         order by count(distinct links.deal_id) desc, contacts.id
         limit 1"""
     )[0]
-    home = tmp_path_factory.mktemp("forget") / "home"
-    shutil.copytree(
-        pipeline_run.settings.home, home, symlinks=True, ignore=shutil.ignore_patterns("worlds")
-    )
+    home = pipeline_run.copy(_home(pipeline_run, "forget"), leave_out=("worlds",)).settings.home
     args = ["forget", "--email", email.upper(), "--home", str(home)]
-    code, output = cli([*args, "--as-of", pipeline_run.as_of.isoformat()])
+    code, output = run_funnelhouse([*args, "--as-of", pipeline_run.as_of.isoformat()], home)
     return contact_id, email, home, code, output
+
+
+@pytest.fixture(scope="module")
+def forgotten(pipeline_run):
+    return follow_up_result("forgotten", pipeline_run)
+
+
+def _home(pipeline_run, name: str) -> Path:
+    """A fresh folder for a copy of the session's home: the world stays behind (it holds
+    every address, and forget removes people from the warehouse, not from the CRM)."""
+    return pipeline_run.settings.home.parent / name / "home"
 
 
 def _query(home, sql: str, params: list | None = None) -> list[tuple]:
@@ -88,8 +97,8 @@ def test_forgetting_again_changes_nothing(forgotten, cli):
     assert output.splitlines()[-1] == "forget: no record holds that person; nothing changed"
 
 
-@pytest.fixture(scope="module")
-def forgotten_owner(pipeline_run, tmp_path_factory, cli):
+@follow_up("forgotten_owner")
+def _forget_an_owner(pipeline_run):
     """A copy of the session's run in which the owner of the most deals has been forgotten."""
     owner_id, email, name = pipeline_run.query(
         """select owners.id, owners.email, owners.first_name || ' ' || owners.last_name
@@ -99,13 +108,16 @@ def forgotten_owner(pipeline_run, tmp_path_factory, cli):
         order by count(distinct deals.id) desc, owners.id
         limit 1"""
     )[0]
-    home = tmp_path_factory.mktemp("forget_owner") / "home"
-    shutil.copytree(
-        pipeline_run.settings.home, home, symlinks=True, ignore=shutil.ignore_patterns("worlds")
-    )
+    run = pipeline_run.copy(_home(pipeline_run, "forget_owner"), leave_out=("worlds",))
+    home = run.settings.home
     args = ["forget", "--email", email, "--home", str(home)]
-    code, output = cli([*args, "--as-of", pipeline_run.as_of.isoformat()])
+    code, output = run_funnelhouse([*args, "--as-of", pipeline_run.as_of.isoformat()], home)
     return owner_id, email, name, home, code, output
+
+
+@pytest.fixture(scope="module")
+def forgotten_owner(pipeline_run):
+    return follow_up_result("forgotten_owner", pipeline_run)
 
 
 def _tables_holding(home, text: str) -> list[str]:
