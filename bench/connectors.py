@@ -92,14 +92,11 @@ def _warehouse(path: str):
     return settings, connect(settings)
 
 
-def deals_once(base_url: str, warehouse: str) -> dict:
-    """The HubSpot connector's deals group alone: deals (live and archived) with the history
-    of the five tracked properties, and their associations (run as a child by ``main``)."""
-    from ingestion.hubspot.client import HubSpotClient
+def _full_hubspot_sync(client, warehouse: str, groups: tuple[str, ...] | None = None):
+    """A full HubSpot sync (of ``groups``, default all) into the benchmark's fresh DuckDB:
+    each object's stats and the wall seconds it took."""
     from ingestion.hubspot.sync import sync_hubspot
 
-    # Unpaced: this simulator enforces no limit, and the generic source does not pace.
-    client = HubSpotClient(base_url, token=TOKEN, pacing=None)
     settings, connection = _warehouse(warehouse)
     started = time.monotonic()
     with connection as con:
@@ -110,9 +107,19 @@ def deals_once(base_url: str, warehouse: str) -> dict:
             load_id="bench",
             loaded_at=datetime.now(UTC),
             work_dir=settings.temp_directory,
-            groups=("deals",),
+            groups=groups,
         )
-    wall = time.monotonic() - started
+    return stats, time.monotonic() - started
+
+
+def deals_once(base_url: str, warehouse: str) -> dict:
+    """The HubSpot connector's deals group alone: deals (live and archived) with the history
+    of the five tracked properties, and their associations (run as a child by ``main``)."""
+    from ingestion.hubspot.client import HubSpotClient
+
+    # Unpaced: this simulator enforces no limit, and the generic source does not pace.
+    client = HubSpotClient(base_url, token=TOKEN, pacing=None)
+    stats, wall = _full_hubspot_sync(client, warehouse, groups=("deals",))
     return {
         "wall_seconds": round(wall, 2),
         "requests": client.stats.requests,
@@ -246,7 +253,6 @@ def throttled_once(base_url: str, warehouse: str, pacing: str) -> dict:
     """A full sync of every object against HubSpot's real limits, ``paced`` or
     ``unpaced`` (run as a child by ``main``), with the floor those limits impose."""
     from ingestion.hubspot.client import HUBSPOT_LIMITS, HubSpotClient
-    from ingestion.hubspot.sync import sync_hubspot
 
     statuses = []
     client = HubSpotClient(
@@ -255,18 +261,7 @@ def throttled_once(base_url: str, warehouse: str, pacing: str) -> dict:
         pacing=HUBSPOT_LIMITS if pacing == "paced" else None,
         observe=lambda method, path, status: statuses.append((path.endswith("/search"), status)),
     )
-    settings, connection = _warehouse(warehouse)
-    started = time.monotonic()
-    with connection as con:
-        sync_hubspot(
-            con,
-            client,
-            full=True,
-            load_id="bench",
-            loaded_at=datetime.now(UTC),
-            work_dir=settings.temp_directory,
-        )
-    wall = time.monotonic() - started
+    _, wall = _full_hubspot_sync(client, warehouse)
     answered = client.stats.requests - client.stats.retries
     searches = sum(search for search, status in statuses if status != 429)
     rate = HUBSPOT_LIMITS.max_requests / HUBSPOT_LIMITS.interval_s

@@ -53,9 +53,10 @@ class PipelineRun:
     def truth(self, name: str) -> pa.Table:
         return read_table(self.world_dir, name)
 
-    def copy(self, home: Path, leave_out: tuple[str, ...] = ()) -> PipelineRun:
-        """This run's home copied to ``home`` (without the folders named in ``leave_out``):
-        a run of its own to change, with the arguments that run it there."""
+    def copy(self, name: str, leave_out: tuple[str, ...] = ()) -> PipelineRun:
+        """This run's home copied beside it as ``name`` (without the folders named in
+        ``leave_out``): a run of its own to change, with the arguments that run it there."""
+        home = self.settings.home.parent / name
         ignore = shutil.ignore_patterns(*leave_out)
         shutil.copytree(self.settings.home, home, symlinks=True, ignore=ignore)
         settings = load_settings(

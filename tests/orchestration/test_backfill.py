@@ -70,8 +70,7 @@ def test_the_main_run_builds_the_default_window(pipeline_run):
 def _backfill_15_days(pipeline_run):
     """A copy of the session's run backfilled over 15 days: the 10 before the default
     window, which the session's run did not build, and the first 5 of it, which it did."""
-    copy = pipeline_run.settings.home.parent / "backfill_home"
-    home = pipeline_run.copy(copy, leave_out=("worlds",)).settings.home
+    home = pipeline_run.copy("backfill_home", leave_out=("worlds",)).settings.home
     window_start = pipeline_run.as_of - timedelta(days=WINDOW_DAYS - 1)
     first, last = window_start - timedelta(days=10), window_start + timedelta(days=4)
     everything = [date(2000, 1, 1), pipeline_run.as_of]

@@ -100,7 +100,7 @@ def _kill_during_dbt_build(run: PipelineRun) -> None:
 def _kill_and_rerun(pipeline_run) -> Rerun:
     """The session's run again on a copy of its home, killed during dbt's build, then run
     once more while a BI tool holds the serving copy open."""
-    run = pipeline_run.copy(pipeline_run.settings.home.parent / "rerun_home")
+    run = pipeline_run.copy("rerun_home")
     marts_before, raw_before = _fingerprints(run), _raw_versions(run)
     published_before = published_version(run.settings)
     _kill_during_dbt_build(run)

@@ -3,11 +3,13 @@ business facts around them (deals, activities) are still counted."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
 from background_runs import follow_up, follow_up_result, run_funnelhouse
+
+# Copies leave the world behind: it holds every address, and forget removes people from the
+# warehouse, not from the CRM.
+WORLDS = ("worlds",)
 
 
 @follow_up("forgotten")
@@ -25,7 +27,7 @@ def _forget_a_contact(pipeline_run):
         order by count(distinct links.deal_id) desc, contacts.id
         limit 1"""
     )[0]
-    home = pipeline_run.copy(_home(pipeline_run, "forget"), leave_out=("worlds",)).settings.home
+    home = pipeline_run.copy("forget_home", leave_out=WORLDS).settings.home
     args = ["forget", "--email", email.upper(), "--home", str(home)]
     code, output = run_funnelhouse([*args, "--as-of", pipeline_run.as_of.isoformat()], home)
     return contact_id, email, home, code, output
@@ -34,12 +36,6 @@ def _forget_a_contact(pipeline_run):
 @pytest.fixture(scope="module")
 def forgotten(pipeline_run):
     return follow_up_result("forgotten", pipeline_run)
-
-
-def _home(pipeline_run, name: str) -> Path:
-    """A fresh folder for a copy of the session's home: the world stays behind (it holds
-    every address, and forget removes people from the warehouse, not from the CRM)."""
-    return pipeline_run.settings.home.parent / name / "home"
 
 
 def _query(home, sql: str, params: list | None = None) -> list[tuple]:
@@ -108,8 +104,7 @@ def _forget_an_owner(pipeline_run):
         order by count(distinct deals.id) desc, owners.id
         limit 1"""
     )[0]
-    run = pipeline_run.copy(_home(pipeline_run, "forget_owner"), leave_out=("worlds",))
-    home = run.settings.home
+    home = pipeline_run.copy("forget_owner_home", leave_out=WORLDS).settings.home
     args = ["forget", "--email", email, "--home", str(home)]
     code, output = run_funnelhouse([*args, "--as-of", pipeline_run.as_of.isoformat()], home)
     return owner_id, email, name, home, code, output

@@ -180,7 +180,7 @@ class BadRawDealRun:
 def _run_with_a_bad_raw_deal(pipeline_run: PipelineRun) -> BadRawDealRun:
     """The session's run again, on a copy of its home whose raw deals gained one in a
     stage no pipeline has."""
-    run = pipeline_run.copy(pipeline_run.settings.home.parent / "bad_raw_deal_home")
+    run = pipeline_run.copy("bad_raw_deal_home")
     published = (run.settings.serving_parquet_dir / "current").resolve()
     with duckdb.connect(str(run.settings.warehouse_path)) as con:
         before = _fingerprint(con)
