@@ -11,7 +11,8 @@ Two more modes put the HubSpot connector beside something else, the simulated AP
 running in a process of its own (fresh for each side), so each figure is the client's:
 
     # deals with their history: the connector's deals group against a generic source
-    # (dlt's declarative rest_api asking for every property's history)
+    # (dlt's declarative rest_api asking for every property's history, in one pass and in
+    # the request plan of dlt's verified HubSpot source)
     .venv/bin/python bench/connectors.py --versus-generic --sizes 10000 100000
     # a full sync against HubSpot's real rate limits, paced and unpaced, against the floor
     .venv/bin/python bench/connectors.py --throttled --sizes 5000 20000
@@ -139,14 +140,37 @@ class CountingAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def generic_source(base_url: str, session: Session) -> DltSource:
-    """A generic dlt HubSpot deals source, declared with dlt's rest_api: every deal property
-    the portal lists, each with its history, 50 deals a page (HubSpot's cap with history)."""
+def generic_source(base_url: str, session: Session, plan: str) -> DltSource:
+    """A generic dlt HubSpot deals source, declared with dlt's rest_api, asking for every
+    deal property the portal lists, each with its history, in one of two request plans:
+
+    - ``one_pass``: one listing, every property and its history, 50 deals a page (HubSpot's
+      cap with history): the fewest requests a generic source can make;
+    - ``verified``: the plan of dlt's verified HubSpot source (``dlt init hubspot`` with
+      ``include_history`` and ``soft_delete``): the deals listed with their properties, 100
+      a page, live then archived, then listed again with every property's history, 50 a
+      page, into a history table of their own.
+    """
     from dlt.sources.rest_api import rest_api_source
 
     headers = {"Authorization": f"Bearer {TOKEN}"}
     listed = session.get(f"{base_url}/crm/v3/properties/deals", headers=headers).json()
     every = ",".join(p["name"] for p in listed["results"])
+
+    def listing(name: str, params: dict) -> dict:
+        endpoint = {"path": DEALS_PATH, "data_selector": "results", "params": params}
+        return {"name": name, "write_disposition": "append", "endpoint": endpoint}
+
+    if plan == "one_pass":
+        resources = [
+            listing("deals", {"limit": 50, "properties": every, "propertiesWithHistory": every})
+        ]
+    else:
+        resources = [
+            listing("deals", {"limit": 100, "properties": every}),
+            listing("archived_deals", {"limit": 100, "properties": every, "archived": "true"}),
+            listing("deals_property_history", {"limit": 50, "propertiesWithHistory": every}),
+        ]
     return rest_api_source(
         {
             "client": {
@@ -159,29 +183,14 @@ def generic_source(base_url: str, session: Session) -> DltSource:
                     "cursor_param": "after",
                 },
             },
-            "resources": [
-                {
-                    "name": "deals",
-                    "primary_key": "id",
-                    "write_disposition": "replace",
-                    "endpoint": {
-                        "path": DEALS_PATH,
-                        "data_selector": "results",
-                        "params": {
-                            "limit": 50,
-                            "properties": every,
-                            "propertiesWithHistory": every,
-                        },
-                    },
-                }
-            ],
+            "resources": resources,
         }
     )
 
 
-def generic_once(base_url: str, warehouse: str) -> dict:
-    """The generic source loaded through dlt's parquet loader into a fresh DuckDB (run as
-    a child by ``main``)."""
+def generic_once(base_url: str, warehouse: str, plan: str) -> dict:
+    """The generic source (``plan``: see :func:`generic_source`) loaded through dlt's
+    parquet loader into a fresh DuckDB (run as a child by ``main``)."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")  # no network here
     import dlt
     from dlt.sources.helpers.requests import Client
@@ -199,7 +208,7 @@ def generic_once(base_url: str, warehouse: str) -> dict:
             dataset_name="generic_hubspot",
             pipelines_dir=str(Path(warehouse).parent / "dlt"),
         )
-        pipeline.run(generic_source(base_url, session), loader_file_format="parquet")
+        pipeline.run(generic_source(base_url, session, plan), loader_file_format="parquet")
         wall = time.monotonic() - started
         tables = con.execute(
             """select table_name from information_schema.tables
@@ -293,11 +302,16 @@ def throttled(deals: int, world: Path, workdir: Path) -> list[dict]:
 
 def versus_generic(deals: int, world: Path, workdir: Path) -> list[dict]:
     results = []
-    for side, mode in (("hubspot_deals", "_deals"), ("generic_rest_api", "_generic")):
+    sides = {
+        "hubspot_deals": ("_deals",),
+        "generic_rest_api": ("_generic", "one_pass"),
+        "generic_verified_plan": ("_generic", "verified"),
+    }
+    for side, (mode, *options) in sides.items():
         (workdir / side).mkdir()
         with served(world) as base_url:
             load = os.getloadavg()[0]
-            figures = measure(mode, base_url, str(workdir / side / "w.duckdb"))
+            figures = measure(mode, base_url, str(workdir / side / "w.duckdb"), *options)
         results.append({"side": side, "deals": deals, "load_at_start": round(load, 1), **figures})
         print(results[-1], flush=True)
     return results

@@ -34,7 +34,9 @@ from ingestion.hubspot.records import (
     crm_batch,
     form_submissions_batch,
     history_batch,
+    inline_as_v4,
     inline_links,
+    inline_truncated,
     owners_batch,
     pipeline_stages_batch,
     v4_links,
@@ -157,20 +159,21 @@ def read_crm(
     if full:
         with reader.charge(obj.name):
             cursor = extract.latest_modified(client, obj)
+        inline = tuple(to for to, *_ in ASSOCIATIONS) if parts else ()
         for archived in (False, True):
             pages = extract.list_pages(
-                client, obj, properties, archived=archived, history=bool(parts)
+                client, obj, properties, archived=archived, history=bool(parts), associations=inline
             )
             for page in reader.counted(obj.name, pages):
                 spool.add(obj.name, crm_batch(schema, page))
                 if parts:
-                    parts.add(page, history_in_page=True)
+                    parts.add(page, listed=True)
     else:
         since = extract.iso_ms(cursor) - int(overlap.total_seconds() * 1000)
         for page in reader.counted(obj.name, extract.changed_pages(client, obj, properties, since)):
             spool.add(obj.name, crm_batch(schema, page))
             if parts:
-                parts.add(page, history_in_page=False)
+                parts.add(page, listed=False)
             merged |= merged_ids(page)
             cursor = max([cursor, *(extract.modified(obj, r) for r in page)], key=extract.iso_ms)
         # Deletions never show in search: list what is archived now (cheap: no history).
@@ -224,13 +227,19 @@ class _DealParts:
             self.spooled.insert(0, objects.DEAL_PROPERTY_HISTORY)
         self.pending: list[str] = []
 
-    def add(self, page: list[dict], *, history_in_page: bool) -> None:
-        """Spool the history of a page of deals (from the page, or batch-read) and queue
-        their ids for the next association read."""
+    def add(self, page: list[dict], *, listed: bool) -> None:
+        """Spool the history and associations of a page of deals: a ``listed`` page carries
+        both inline; otherwise (search results) the history is batch-read now and the ids
+        wait for the next association read, as do listed deals with more associations
+        than HubSpot inlines."""
         ids = [str(record["id"]) for record in page]
         name = objects.DEAL_PROPERTY_HISTORY.name
-        if history_in_page:
+        if listed:
             self.reader.spool.add(name, history_batch(page))
+            for to, raw, column, schema in self.associations:
+                inline = inline_as_v4(page, to)
+                self.reader.spool.add(raw.name, association_batch(inline, column, schema))
+            ids = inline_truncated(page)
         else:
             for chunk in _chunks(ids, extract.HISTORY_LIMIT):
                 records = self.reader.call(name, extract.history_records, DEALS, chunk)
@@ -318,7 +327,9 @@ def _list_engagements(reader: Reader, kind: EngagementType) -> str:
         reader.client, obj, properties, archived=False, history=False, associations=_TARGETS
     )
     for page in reader.counted(name, pages):
-        reader.spool.add(name, _engagement_rows(kind, page))
+        truncated = set(inline_truncated(page))
+        links = _links(reader, kind, [r for r in page if str(r["id"]) in truncated])
+        reader.spool.add(name, _engagement_rows(kind, page, links))
     return cursor
 
 
@@ -367,10 +378,11 @@ def _links(
 def _engagement_rows(
     kind: EngagementType,
     records: list[dict],
-    links: dict[str, dict[str, list[str]]] | None = None,
+    links: dict[str, dict[str, list[str]]],
 ) -> pa.RecordBatch:
-    """Records in raw_hubspot.engagements' shape; associations from ``links``, else inline."""
-    rows = [kind.row(r, inline_links(r) if links is None else links[str(r["id"])]) for r in records]
+    """Records in raw_hubspot.engagements' shape; associations from ``links`` where it has
+    the record (read apart), else inline."""
+    rows = [kind.row(r, links.get(str(r["id"])) or inline_links(r)) for r in records]
     return pa.RecordBatch.from_pylist(rows, schema=ENGAGEMENT_READ)
 
 

@@ -160,6 +160,11 @@ def iso_ms(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
+# HubSpot-defined association types by the name v3 gives them inline (v4 gives the ids);
+# a user-defined label's name has no id here and is left out.
+INLINE_TYPE_IDS = {"deal_to_contact": 3, "deal_to_company": 5, "deal_to_company_unlabeled": 341}
+
+
 def inline_links(record: dict) -> dict[str, list[str]]:
     """Associated ids of a record listed with ``associations=``, per object type, each id
     once (HubSpot lists an id once per association label)."""
@@ -168,6 +173,34 @@ def inline_links(record: dict) -> dict[str, list[str]]:
         to: list(dict.fromkeys(str(r["id"]) for r in (value.get("results") or [])))
         for to, value in found
     }
+
+
+def inline_truncated(records: list[dict]) -> list[str]:
+    """Ids of listed records with more associations than HubSpot inlines (100 per object
+    type: the block then carries ``paging``); their associations must be read apart."""
+    return [
+        str(record["id"])
+        for record in records
+        if any("paging" in block for block in (record.get("associations") or {}).values())
+    ]
+
+
+def inline_as_v4(records: list[dict], to: str) -> list[dict]:
+    """The ``to`` associations inlined in listed records, in a v4 batch read's shape (for
+    :func:`association_batch`); records listed with a truncated block are left out."""
+    skip = set(inline_truncated(records))
+    results = []
+    for record in records:
+        block = (record.get("associations") or {}).get(to) or {}
+        if str(record["id"]) in skip or not block.get("results"):
+            continue
+        entries = []
+        for target in block["results"]:
+            type_id = INLINE_TYPE_IDS.get(target.get("type"))
+            kinds = [] if type_id is None else [{"category": "HUBSPOT_DEFINED", "typeId": type_id}]
+            entries.append({"toObjectId": target["id"], "associationTypes": kinds})
+        results.append({"from": {"id": record["id"]}, "to": entries})
+    return results
 
 
 def v4_links(results: list[dict]) -> dict[str, list[str]]:

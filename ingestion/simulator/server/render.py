@@ -19,6 +19,8 @@ from ingestion.simulator.server.records import CrmTable, iso_ms
 DECISION_MAKER = {"category": "USER_DEFINED", "typeId": 9, "label": "Decision maker"}
 # HubSpot lists a deal's primary company under "Primary" (5) and the unlabelled type (341).
 UNLABELLED_COMPANY = {"category": "HUBSPOT_DEFINED", "typeId": 341, "label": None}
+# Associations a v3 list inlines per record and object type before paging them.
+INLINE_ASSOCIATIONS = 100
 
 
 def encode_after(position: str) -> str:
@@ -60,16 +62,23 @@ def crm_record(
         record["propertiesWithHistory"] = history
     if associations:
         record["associations"] = {
-            to: {
-                "results": [
-                    {"id": i, "type": f"{_singular(table.name)}_to_{_singular(to)}"}
-                    for i in targets
-                ]
-            }
+            to: _inline_associations(table.name, row["id"], to, list(targets))
             for to, targets in associations.items()
             if targets
         }
     return record
+
+
+def _inline_associations(source: str, record_id: str, to: str, targets: list[str]) -> dict:
+    """One record's inline ``to`` associations: the first 100, then ``paging`` pointing at
+    the record's association listing, as HubSpot's v3 list has answered since 2021."""
+    kind = f"{_singular(source)}_to_{_singular(to)}"
+    block: dict = {"results": [{"id": i, "type": kind} for i in targets[:INLINE_ASSOCIATIONS]]}
+    if len(targets) > INLINE_ASSOCIATIONS:
+        after = encode_after(str(INLINE_ASSOCIATIONS))
+        link = f"/crm/v3/objects/{source}/{record_id}/associations/{to}?after={after}"
+        block["paging"] = {"next": {"after": after, "link": link}}
+    return block
 
 
 def property_value(row: dict, prop: str) -> str | None:

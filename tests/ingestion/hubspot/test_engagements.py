@@ -118,6 +118,27 @@ def test_full_sync_lands_every_engagement_counted_per_deal_and_type(sync, con, w
     assert stats.cursor == min(cursor(con, obj) for obj in OBJECTS.values())
 
 
+def test_a_call_with_more_contacts_than_the_listing_inlines_keeps_the_right_one(sync, con, server):
+    """Past 100 inline associations HubSpot pages the rest: the call's contacts are then
+    read apart, so the contact kept (the lowest id) is not merely the lowest of the first
+    100 listed."""
+    call = _first(server, "calls")
+    contacts = server.world.crm["contacts"].rows
+    many = sorted((i for i, r in contacts.items() if not r["archived"]), key=int)[:150]
+    server.world.associations[("calls", "contacts")][call] = dict.fromkeys(reversed(many), 194)
+
+    stats = sync(full=True)["engagements"]
+
+    assert_raw_matches_server(con, server)
+    assert {r[0]: r[5] for r in _engagements(con)}[call] == many[0]
+    listed = sum(
+        -(-sum(not r["archived"] for r in server.world.crm[obj].rows.values()) // 100)
+        for obj in OBJECTS.values()
+    )
+    # The listing's pages, the call's two batch reads (deals, contacts), one search a type.
+    assert (stats.pages, stats.requests) == (listed + 2, listed + 2 + 5)
+
+
 def test_incremental_sync_lands_only_the_changes_and_flags_deletions(sync, con, server):
     sync(full=True)
     before = versions(con, "engagements")

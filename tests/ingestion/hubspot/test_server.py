@@ -67,6 +67,20 @@ def test_listing_pages_with_opaque_cursors(server, world):
     assert _get(server, DEALS, limit=101).json()["category"] == "VALIDATION_ERROR"
 
 
+def test_inline_associations_stop_at_100_then_page(server):
+    first = _get(server, DEALS, limit=1, associations="contacts").json()["results"][0]
+    contacts = sorted(server.world.crm["contacts"].rows, key=int)[:150]
+    server.world.associations[("deals", "contacts")][first["id"]] = dict.fromkeys(contacts, 3)
+    block = _get(server, DEALS, limit=1, associations="contacts").json()["results"][0]
+    inline = block["associations"]["contacts"]
+    assert [r["id"] for r in inline["results"]] == contacts[:100]
+    assert {r["type"] for r in inline["results"]} == {"deal_to_contact"}
+    after = inline["paging"]["next"]["after"]
+    assert inline["paging"]["next"]["link"].endswith(
+        f"/deals/{first['id']}/associations/contacts?after={after}"
+    )
+
+
 def test_history_is_rebuilt_from_the_flattened_rows(server, world):
     pages = _get(server, DEALS, limit=100, propertiesWithHistory=HISTORY).json()
     assert len(pages["results"]) == 50  # history caps pages at 50 records

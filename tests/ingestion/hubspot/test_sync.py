@@ -59,6 +59,8 @@ def test_full_sync_lands_the_world_exactly(sync, con, world):
     archived = pc.sum(deals["archived"]).as_py()
     live_pages, archived_pages = -(-(deals.num_rows - archived) // 50), -(-archived // 50)
     assert stats["deals"].pages == live_pages + archived_pages  # 50 a page with history
+    # Associations come inline with the listing: no request of their own.
+    assert stats["deal_contacts"].requests == stats["deal_companies"].requests == 0
     assert (
         stats["deal_property_history"].rows_inserted
         == read_table(world, "deal_property_history").num_rows
@@ -70,6 +72,23 @@ def test_one_group_syncs_alone(sync, con):
     stats = sync(full=True, groups=("deals",))
     assert set(stats) == {"deals", "deal_property_history", "deal_contacts", "deal_companies"}
     assert cursor(con, "deals") is not None and cursor(con, "contacts") is None
+
+
+def test_more_associations_than_the_listing_inlines_are_read_apart(sync, con, server):
+    """HubSpot's list inlines 100 associations per record and type, then pages the rest:
+    such a deal's associations come from a v4 batch read instead, every one of them."""
+    deal = _live_deals(server)[0]
+    contacts = server.world.crm["contacts"].rows
+    many = sorted((i for i, r in contacts.items() if not r["archived"]), key=int)[:150]
+    server.world.associations[("deals", "contacts")][deal] = dict.fromkeys(many, 3)
+
+    stats = sync(full=True)
+
+    assert_raw_matches_server(con, server)
+    linked = raw_current(con, "deal_contacts", ["deal_id", "contact_id"])
+    assert sorted(c for d, c in linked if d == deal) == sorted(many)
+    # One batch read per associated object type, for that deal alone.
+    assert stats["deal_contacts"].requests == stats["deal_companies"].requests == 1
 
 
 def test_api_and_files_land_identical_rows(sync, con, world):
