@@ -23,6 +23,7 @@ HISTORY_LIMIT = 50  # HubSpot returns at most 50 records a page with propertiesW
 SEARCH_LIMIT = 200
 BATCH_LIMIT = 100
 ASSOCIATIONS_LIMIT = 1000
+ASSOCIATED_LIMIT = 500  # a record's associations per v4 page
 FORMS_LIMIT = 100
 SUBMISSIONS_LIMIT = 50  # the form integrations API's maximum page
 
@@ -173,10 +174,22 @@ def batch_records(
 
 def association_results(client: HubSpotClient, source: str, to: str, ids: list[str]) -> list[dict]:
     """v4 batch association read for up to 1,000 records of object type ``source``
-    (records without any association are left out)."""
+    (records without any association are left out). A record with more associations than
+    a batch read returns (500) has the rest read from its own association listing."""
     body = {"inputs": [{"id": i} for i in ids]}
     path = f"/crm/v4/associations/{source}/{to}/batch/read"
-    return client.post(path, body).get("results") or []
+    results = client.post(path, body).get("results") or []
+    for result in results:
+        after = ((result.pop("paging", None) or {}).get("next") or {}).get("after")
+        if after:
+            record = result["from"]["id"]
+            listing = f"/crm/v4/objects/{source}/{record}/associations/{to}"
+            params = {"limit": ASSOCIATED_LIMIT, "after": after}
+            result["to"] = [
+                *result["to"],
+                *(t for page in client.pages(listing, params) for t in page),
+            ]
+    return results
 
 
 def owner_pages(client: HubSpotClient, *, archived: bool) -> Iterator[list[dict]]:

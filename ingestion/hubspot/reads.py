@@ -57,6 +57,7 @@ _DONE = object()
 EPOCH = "1970-01-01T00:00:00.000Z"
 _TARGETS = tuple(ENGAGEMENT_TARGETS)
 _GONE = "engagements_archived"
+_READ_APART = "deals_associations_read"  # deals whose associations a v4 read fetched whole
 _IDS = pa.schema([("id", pa.string())])
 
 
@@ -79,6 +80,9 @@ class Landing:
     # Ids (column ``id``) the source lists as deleted although the read is not complete:
     # their live rows get tombstones after the read lands.
     gone: str | None = None
+    # Ids (column ``id``) of the records whose rows the read holds whole although it is
+    # not complete (a deal's associations): their live rows missing from it get tombstones.
+    replaces: str | None = None
 
 
 @dataclass
@@ -188,8 +192,7 @@ def read_crm(
         parts = _DealParts(reader, contacts_only, with_history=False)
         parts.pending = _deals_linked_to(con, portal, merged)
     if parts:
-        parts.flush()
-        landings += [Landing(raw, full, _parquet(spool, raw.name)) for raw in parts.spooled]
+        landings += parts.landings(full)
     return landings, cursor
 
 
@@ -219,12 +222,12 @@ class _DealParts:
         with_history: bool = True,
     ) -> None:
         self.reader, self.associations = reader, associations
-        self.spooled = [raw for _, raw, _, _ in associations]
         for _, raw, _, schema in associations:
             reader.spool.open(raw.name, schema)
+        self.with_history = with_history
         if with_history:
             reader.spool.open(objects.DEAL_PROPERTY_HISTORY.name, HUBSPOT_DEAL_PROPERTY_HISTORY)
-            self.spooled.insert(0, objects.DEAL_PROPERTY_HISTORY)
+        reader.spool.open(_READ_APART, _IDS)
         self.pending: list[str] = []
 
     def add(self, page: list[dict], *, listed: bool) -> None:
@@ -255,7 +258,23 @@ class _DealParts:
                     raw.name, extract.association_results, DEALS.name, to, chunk
                 )
                 self.reader.spool.add(raw.name, association_batch(results, column, schema))
+            self.reader.spool.add(_READ_APART, pa.RecordBatch.from_pydict({"id": chunk}, _IDS))
         self.pending = []
+
+    def landings(self, complete: bool) -> list[Landing]:
+        """What was read, once the last associations are: an incomplete read replaces
+        the associations of the deals read apart (a link removed in HubSpot vanishes)."""
+        self.flush()
+        spool = self.reader.spool
+        replaces = None if complete else _parquet(spool, _READ_APART)
+        landings = [
+            Landing(raw, complete, _parquet(spool, raw.name), replaces=replaces)
+            for _, raw, _, _ in self.associations
+        ]
+        if self.with_history:
+            history = objects.DEAL_PROPERTY_HISTORY
+            landings.insert(0, Landing(history, complete, _parquet(spool, history.name)))
+        return landings
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -175,6 +175,16 @@ def _combine(first: ObjectStats, then: ObjectStats) -> ObjectStats:
     return replace(first, **{c: getattr(first, c) + getattr(then, c) for c in counts})
 
 
+def _unlisted(landing: Landing) -> str:
+    """Rows of the records a partial read replaced whole that the read no longer holds."""
+    parent = landing.obj.key[0]
+    same = " and ".join(f"r.{c} = l.{c}" for c in landing.obj.key)
+    return (
+        f"l.{parent} in (select id from {landing.replaces}) "
+        f"and not exists (select 1 from {landing.relation} as r where {same})"
+    )
+
+
 def _land(
     con: duckdb.DuckDBPyConnection,
     landings: list[Landing],
@@ -204,6 +214,8 @@ def _land(
             if item.gone:
                 condition = f"l.id in (select id from {item.gone})"
                 add_vanished(item.obj.name, vanish(con, item.obj, condition, **common))
+            if item.replaces:
+                add_vanished(item.obj.name, vanish(con, item.obj, _unlisted(item), **common))
         for raw, column in TOMBSTONES[merges.name] if merges else ():
             add_vanished(raw.name, vanish_merged(con, raw, column, landings[0].relation, **common))
         for name, cursor in cursors.items():

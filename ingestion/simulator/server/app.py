@@ -106,6 +106,14 @@ ROUTES = (
         endpoints.associations,
         _read("source", "to"),
     ),
+    _route(
+        "GET",
+        f"/crm/v4/objects/(?P<source>{OBJECTS})/(?P<record>[0-9]+)/associations/"
+        "(?P<to>deals|contacts|companies)",
+        endpoints.object_associations,
+        _read("source", "to"),
+        paginated=True,
+    ),
 )
 
 

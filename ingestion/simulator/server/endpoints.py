@@ -22,6 +22,7 @@ SEARCH_LIMIT = 200
 BATCH_LIMIT = 100
 OWNERS_LIMIT = 500
 ASSOCIATIONS_LIMIT = 1000
+ASSOCIATED_LIMIT = 500  # associated records per record in a v4 read, then paged
 FORMS_LIMIT = 100
 SUBMISSIONS_LIMIT = 50
 DEFAULT_PROPERTIES = ("createdate", "hs_object_id")
@@ -188,12 +189,13 @@ def _offset(query: dict) -> int:
         raise BadRequestError(f"invalid paging cursor {query['after']!r}") from exc
 
 
-def _page(rows: list, query: dict, default: int, maximum: int) -> tuple[list, dict]:
-    """One page of ``rows`` from the query's ``after`` and ``limit``, with its paging."""
+def _page(rows: list, query: dict, default: int, maximum: int, path: str = "") -> tuple[list, dict]:
+    """One page of ``rows`` from the query's ``after`` and ``limit``, with its paging
+    (its link relative to the request, or to ``path``)."""
     limit, start = _limit(query.get("limit"), default, maximum), _offset(query)
     more = start + limit < len(rows)
     return rows[start : start + limit], render.paging(
-        render.encode_after(str(start + limit)) if more else None
+        render.encode_after(str(start + limit)) if more else None, path
     )
 
 
@@ -230,7 +232,13 @@ def associations(
     links = app.state.associations.get((source, to))
     if links is None:
         raise BadRequestError(f"{source} have no associations with {to}")
-    results = [render.associations(source, i, to, links[i]) for i in ids if links.get(i)]
+    results = []
+    for i in ids:
+        if links.get(i):
+            result = render.associations(source, i, to, links[i])
+            path = f"/crm/v4/objects/{source}/{i}/associations/{to}"
+            result["to"], paging = _page(result["to"], {}, ASSOCIATED_LIMIT, ASSOCIATED_LIMIT, path)
+            results.append({**result, **paging})
     payload = {"status": "COMPLETE", "results": results, "startedAt": started}
     missing = [i for i in ids if not links.get(i)]
     if missing:
@@ -238,6 +246,20 @@ def associations(
         payload["errors"] = [_not_found(source, missing, f"No {to} is associated")]
     payload["completedAt"] = _now()
     return (207 if missing else 200), payload
+
+
+def object_associations(
+    app: HubSpotApp, *, query: dict, body: dict, source: str, record: str, to: str
+) -> tuple[int, dict]:
+    """GET /crm/v4/objects/{source}/{id}/associations/{to}: one record's associated
+    records, 500 a page (where a batch read's ``paging`` points)."""
+    links = app.state.associations.get((source, to))
+    if links is None:
+        raise BadRequestError(f"{source} have no associations with {to}")
+    entries = render.associations(source, record, to, links.get(record, {}))["to"]
+    path = f"/crm/v4/objects/{source}/{record}/associations/{to}"
+    page, paging = _page(entries, query, ASSOCIATED_LIMIT, ASSOCIATED_LIMIT, path)
+    return 200, {"results": page, **paging}
 
 
 def _not_found(obj: str, ids: list[str], message: str | None = None) -> dict:

@@ -33,10 +33,11 @@ def decode_after(token: str) -> str:
     return base64.b64decode(unquote(token), validate=True).decode()
 
 
-def paging(after: str | None) -> dict:
+def paging(after: str | None, path: str = "") -> dict:
+    """HubSpot's ``paging`` block, its link to the next page (relative to ``path``)."""
     if after is None:
         return {}
-    return {"paging": {"next": {"after": after, "link": f"?after={after}"}}}
+    return {"paging": {"next": {"after": after, "link": f"{path}?after={after}"}}}
 
 
 def crm_record(
@@ -76,8 +77,7 @@ def _inline_associations(source: str, record_id: str, to: str, targets: list[str
     block: dict = {"results": [{"id": i, "type": kind} for i in targets[:INLINE_ASSOCIATIONS]]}
     if len(targets) > INLINE_ASSOCIATIONS:
         after = encode_after(str(INLINE_ASSOCIATIONS))
-        link = f"/crm/v3/objects/{source}/{record_id}/associations/{to}?after={after}"
-        block["paging"] = {"next": {"after": after, "link": link}}
+        block.update(paging(after, f"/crm/v3/objects/{source}/{record_id}/associations/{to}"))
     return block
 
 

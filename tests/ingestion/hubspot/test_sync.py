@@ -74,12 +74,14 @@ def test_one_group_syncs_alone(sync, con):
     assert cursor(con, "deals") is not None and cursor(con, "contacts") is None
 
 
-def test_more_associations_than_the_listing_inlines_are_read_apart(sync, con, server):
-    """HubSpot's list inlines 100 associations per record and type, then pages the rest:
-    such a deal's associations come from a v4 batch read instead, every one of them."""
+def test_more_associations_than_hubspot_returns_at_once_are_all_read(sync, con, server):
+    """HubSpot's list inlines 100 associations per record and type, a v4 batch read
+    returns 500, and each then pages the rest: a deal with 700 contacts (the one that
+    also changes later) lands all of them, in a full and in an incremental sync."""
     deal = _live_deals(server)[0]
     contacts = server.world.crm["contacts"].rows
-    many = sorted((i for i, r in contacts.items() if not r["archived"]), key=int)[:150]
+    many = sorted((i for i, r in contacts.items() if not r["archived"]), key=int)[:700]
+    assert len(many) == 700
     server.world.associations[("deals", "contacts")][deal] = dict.fromkeys(many, 3)
 
     stats = sync(full=True)
@@ -87,8 +89,15 @@ def test_more_associations_than_the_listing_inlines_are_read_apart(sync, con, se
     assert_raw_matches_server(con, server)
     linked = raw_current(con, "deal_contacts", ["deal_id", "contact_id"])
     assert sorted(c for d, c in linked if d == deal) == sorted(many)
-    # One batch read per associated object type, for that deal alone.
-    assert stats["deal_contacts"].requests == stats["deal_companies"].requests == 1
+    # That deal alone is read apart: a batch read per object type, then its contacts'
+    # listing from the 501st on (500 a page).
+    assert (stats["deal_contacts"].requests, stats["deal_companies"].requests) == (2, 1)
+
+    server.world.associations[("deals", "contacts")][deal] = dict.fromkeys(many[1:], 3)
+    server.world.update("deals", deal, {"amount": "99.00"})
+    stats = sync()
+    assert_raw_matches_server(con, server)
+    assert stats["deal_contacts"].rows_vanished == 1
 
 
 def test_api_and_files_land_identical_rows(sync, con, world):
