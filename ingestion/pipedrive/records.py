@@ -81,6 +81,8 @@ ACTIVITY_COLUMNS = (
 # The person fields dbt staging reads. Persons land with whatever fields the listing has
 # (see table()); these columns exist from the start, so staging runs before any sync.
 PERSON_COLUMNS = ("id", "org_id", "add_time", "is_deleted")
+# The user fields dbt staging reads; users land like persons, with whatever the listing has.
+USER_COLUMNS = ("id", "name", "email", "active_flag", "modified")
 CUSTOM_KEY = re.compile(r"^[0-9a-f]{40}$")
 
 

@@ -67,3 +67,22 @@
 {% macro spark__local_to_utc(expression) -%}
     to_utc_timestamp({{ expression }}, '{{ var("reporting_timezone") }}')
 {%- endmacro %}
+
+
+{#- A timestamp with a time zone (raw's _loaded_at) as a UTC timestamp without one, the
+    form every staged timestamp has. -#}
+{% macro tz_to_utc_timestamp(expression) -%}
+    {{ return(adapter.dispatch('tz_to_utc_timestamp', 'funnelhouse')(expression)) }}
+{%- endmacro %}
+
+{% macro default__tz_to_utc_timestamp(expression) -%}
+    ({{ expression }} at time zone 'UTC')
+{%- endmacro %}
+
+{% macro snowflake__tz_to_utc_timestamp(expression) -%}
+    cast(convert_timezone('UTC', {{ expression }}) as timestamp_ntz)
+{%- endmacro %}
+
+{% macro bigquery__tz_to_utc_timestamp(expression) -%}
+    datetime({{ expression }}, 'UTC')
+{%- endmacro %}

@@ -558,6 +558,16 @@ class SalesforceOrg:
                 self._stage_history(opp_id, record, stamp)
             return stamp
 
+    def update_user(self, user_id: str, **changes: object) -> str:
+        """Edit a User (move them to another Department, rename them) as an admin would;
+        returns the new SystemModstamp."""
+        with self.lock:
+            record = self.records["User"][user_id]
+            stamp = self._tick()
+            record.update(changes)
+            record["SystemModstamp"] = stamp
+            return stamp
+
     def delete(self, name: str, record_id: str) -> str:
         """Move a record to the recycle bin: only ``queryAll`` lists it, deleted."""
         with self.lock:

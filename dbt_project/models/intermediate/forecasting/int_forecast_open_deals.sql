@@ -39,7 +39,7 @@ owners as (
     select
         owner_key,
         team_name
-    from {{ ref('stg_hubspot__owners') }}
+    from {{ ref('int_owners') }}
 ),
 
 fx as (

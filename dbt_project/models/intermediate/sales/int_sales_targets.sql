@@ -14,7 +14,10 @@ with targets as (
 ),
 
 owners as (
-    select * from {{ ref('stg_hubspot__owners') }}
+    select * from {{ ref('int_owners') }}
+    -- An export names an owner by address or id, which a rep has in each CRM they use:
+    -- resolved against HubSpot's owners only, one match per target.
+    where source_system = 'hubspot'
 ),
 
 teams as (

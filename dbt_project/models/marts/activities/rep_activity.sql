@@ -147,4 +147,4 @@ left join weekly_wins
     on
         owner_weeks.owner_key = weekly_wins.owner_key
         and owner_weeks.week_start_date = weekly_wins.week_start_date
-left join {{ ref('stg_hubspot__owners') }} as owners on owner_weeks.owner_key = owners.owner_key
+left join {{ ref('int_owners') }} as owners on owner_weeks.owner_key = owners.owner_key

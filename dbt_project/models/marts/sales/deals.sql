@@ -1,5 +1,5 @@
-{#- One row per deal as it stood at the as-of time, wide enough for BI: owner and owner at
-    close, team, company, pipeline, canonical stage, amounts, dates, cycle time, and the
+{#- One row per deal as it stood at the as-of time, wide enough for BI: owner and their
+    current team, owner at close and the team they were in at the close, company, pipeline, canonical stage, amounts, dates, cycle time, and the
     original channel of the deal's first contact. Deleted and merged deals stay, flagged,
     and are excluded from metrics. -#}
 with deals as (
@@ -11,7 +11,11 @@ stages as (
 ),
 
 owners as (
-    select * from {{ ref('stg_hubspot__owners') }}
+    select * from {{ ref('int_owners') }}
+),
+
+team_spells as (
+    select * from {{ ref('int_owner_team_history') }}
 ),
 
 states as (
@@ -103,6 +107,7 @@ select
     owners.team_key,
     owners.team_name,
     deals.owner_at_close_key,
+    team_at_close.team_name as team_at_close,
     first_company.company_key,
     first_contact.contact_key as first_contact_key,
     first_contact.original_source as first_touch_source,
@@ -138,5 +143,10 @@ left join fx as fx_as_of
         fx_as_of.rate_date = {{ as_of_date() }}
         and deals.currency_code = fx_as_of.currency_code
 left join owners on deals.owner_key = owners.owner_key
+-- Closed deals credit the team the owner at close was in at the close.
+left join team_spells as team_at_close
+    on
+        deals.owner_at_close_key = team_at_close.owner_key
+        and {{ spell_holds_at('team_at_close', 'deals.closed_at') }}
 left join first_company on deals.deal_key = first_company.deal_key
 left join first_contact on deals.deal_key = first_contact.deal_key

@@ -1,6 +1,7 @@
 {#- Closed deals per month of close x pipeline x owner at close x team x first-touch
     channel: won and lost by count and by value (amount at close, reporting currency).
-    Open deals are excluded; deals are credited to the owner at close. The counts and
+    Open deals are excluded; deals are credited to the owner at close and the team that
+    owner was in at the close (deals.team_at_close). The counts and
     amounts add up across any grain; re-derive rates from them, never average rates. -#}
 with closed as (
     select
@@ -8,10 +9,6 @@ with closed as (
         {{ reporting_month('closed_at') }} as close_month
     from {{ ref('deals') }}
     where is_closed and not is_excluded_from_metrics
-),
-
-owners as (
-    select * from {{ ref('stg_hubspot__owners') }}
 ),
 
 months as (
@@ -24,7 +21,7 @@ grouped as (
         closed.close_month,
         closed.pipeline_id,
         closed.owner_at_close_key,
-        owners.team_name as team_at_close,
+        closed.team_at_close,
         closed.first_touch_channel,
         count(case when closed.is_won then 1 end) as won_deals,
         count(case when not closed.is_won then 1 end) as lost_deals,
@@ -33,7 +30,6 @@ grouped as (
         sum(case when closed.is_won then 0 else closed.amount_at_close_reporting end)
             as lost_amount_reporting
     from closed
-    left join owners on closed.owner_at_close_key = owners.owner_key
     group by 1, 2, 3, 4, 5
 )
 

@@ -2,7 +2,7 @@
     date, against the pipeline created in it, by first-touch channel: deals of the
     target's pipeline created in the period and before the as-of instant, at their amount
     at creation in the reporting currency, credited to the owner they were created with
-    (a team's target: to owners whose team it is). One row per channel that created
+    (a team's target: to the team that owner was in then). One row per channel that created
     pipeline (a target with none has one row, channel null); the target and the total
     created repeat on each of its rows, so sum only the channel columns. -#}
 with targets as (
@@ -13,8 +13,8 @@ with targets as (
         and period_start_date <= {{ as_of_date() }}
 ),
 
-owners as (
-    select * from {{ ref('stg_hubspot__owners') }}
+team_spells as (
+    select * from {{ ref('int_owner_team_history') }}
 ),
 
 creators as (
@@ -29,13 +29,17 @@ created as (
     select
         deals.pipeline_id,
         creators.owner_key as creator_key,
-        owners.team_name as creator_team_name,
+        creator_teams.team_name as creator_team_name,
         deals.first_touch_channel,
         {{ reporting_date('deals.created_at') }} as created_date,
         deals.amount_at_creation_reporting
     from {{ ref('deals') }} as deals
     left join creators on deals.deal_key = creators.deal_key
-    left join owners on creators.owner_key = owners.owner_key
+    -- The creator's team when the deal was created.
+    left join team_spells as creator_teams
+        on
+            creators.owner_key = creator_teams.owner_key
+            and {{ spell_holds_at('creator_teams', 'deals.created_at') }}
     where
         not deals.is_excluded_from_metrics
         and deals.created_at < {{ as_of_timestamp() }}

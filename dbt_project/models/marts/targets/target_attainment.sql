@@ -1,7 +1,7 @@
 {#- Each usable sales target (int_sales_targets) against the bookings won so far, at the
     run's as-of date: closed won deals of the target's pipeline whose close falls in the
     period and before the as-of instant, credited to the owner at close (a team's target:
-    to owners whose team it is), at the amount at close in the reporting currency. The
+    to the team that owner was in at the close), at the amount at close in the reporting currency. The
     Monte Carlo forecast (int_forecast_simulations, the as-of date's draws) of what the
     owner's or team's open deals still win in the period, P10 / P50 / P90 of the same
     draws (a quarter's from each draw summed over its months), gives the projection:
@@ -13,18 +13,17 @@ with targets as (
 ),
 
 owners as (
-    select * from {{ ref('stg_hubspot__owners') }}
+    select * from {{ ref('int_owners') }}
 ),
 
 won as (
     select
         deals.pipeline_id,
         deals.owner_at_close_key,
-        owners.team_name as team_at_close,
+        deals.team_at_close,
         {{ reporting_date('deals.closed_at') }} as close_date,
         deals.amount_at_close_reporting
     from {{ ref('deals') }} as deals
-    left join owners on deals.owner_at_close_key = owners.owner_key
     where
         deals.is_won
         and not deals.is_excluded_from_metrics

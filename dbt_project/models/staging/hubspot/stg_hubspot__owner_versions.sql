@@ -1,5 +1,7 @@
+{#- Every version of every owner the syncs have seen (not only the latest): an owner's
+    team history is the succession of their versions (int_owner_team_history). -#}
 with source as (
-    {{ current_versions(source('raw_hubspot', 'owners'), ['id']) }}
+    select * from {{ source('raw_hubspot', 'owners') }}
 ),
 
 renamed as (
@@ -18,7 +20,15 @@ renamed as (
         team_name,
 
         -- booleans
-        coalesce(archived, false) or _vanished as is_archived
+        coalesce(archived, false) or _vanished as is_archived,
+        _vanished as is_vanished,
+
+        -- timestamps
+        {{ parse_utc_timestamp('updated_at') }} as modified_at,
+
+        -- versions
+        _load_sequence as load_sequence,
+        {{ tz_to_utc_timestamp('_loaded_at') }} as loaded_at
     from source
 )
 
