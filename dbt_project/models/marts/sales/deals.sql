@@ -1,5 +1,6 @@
 {#- One row per deal as it stood at the as-of time, wide enough for BI: owner and their
-    current team, owner at close and the team they were in at the close, company, pipeline, canonical stage, amounts, dates, cycle time, and the
+    current team, owner at close and the team they were in at the close, company,
+    pipeline, canonical stage, amounts, dates, cycle time, and the
     original channel of the deal's first contact. Deleted and merged deals stay, flagged,
     and are excluded from metrics. -#}
 with deals as (
