@@ -36,6 +36,16 @@ class Pacer(Protocol):
     def after(self, name: str, response: requests.Response | None) -> None: ...
 
 
+class CredentialsExpired(Exception):  # noqa: N818 (a signal to renew, not a failure)
+    """Raised by a ``classify`` for a refused credential the connector may renew: the
+    adapter then asks its ``renew`` for a new Authorization header and sends once more,
+    or raises ``error`` when it cannot."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff (1, 2, 4... s, capped) unless the server says how long to wait."""
@@ -70,18 +80,20 @@ class RetryingAdapter(HTTPAdapter):
         classify: Classify,
         give_up: GiveUp,
         pacer: Pacer | None = None,
+        renew: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.policy, self.sleep, self.stats = policy, sleep, stats
         self.timeout, self.observe = timeout, observe
         self.classify, self.give_up, self.pacer = classify, give_up, pacer
+        self.renew = renew  # a fresh Authorization header value, when credentials expire
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         # The name carries no query string: it may hold values, and never the credential.
         method, path = request.method or "", urlsplit(request.url or "").path
         name = f"{method} {path}"
-        waited, attempt = 0.0, 0
+        waited, attempt, renewed = 0.0, 0, False
         while True:
             attempt += 1
             self.stats.requests += 1
@@ -97,7 +109,14 @@ class RetryingAdapter(HTTPAdapter):
             if response is not None:
                 if self.observe:
                     self.observe(method, path, response.status_code)
-                problem, hint = self.classify(response, name)
+                try:
+                    problem, hint = self.classify(response, name)
+                except CredentialsExpired as expired:
+                    if self.renew is None or renewed:
+                        raise expired.error from None
+                    request.headers["Authorization"] = self.renew()
+                    renewed = True
+                    continue
                 if problem is None:
                     return response
             delay = hint if hint is not None else self.policy.backoff(attempt - 1)

@@ -17,6 +17,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import requests
 from dlt.common import jsonpath
@@ -24,8 +25,9 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
-from ingestion.retrying_http import RequestStats, RetryingAdapter, RetryPolicy
+from ingestion.retrying_http import CredentialsExpired, RequestStats, RetryingAdapter, RetryPolicy
 from ingestion.salesforce.errors import (
+    REFRESH_ENVS,
     TOKEN_ENV,
     SalesforceAuthError,
     SalesforceLimitError,
@@ -35,6 +37,26 @@ from ingestion.salesforce.errors import (
 
 API_VERSION = "v62.0"
 LIMIT_HEADER = "Sforce-Limit-Info"
+TOKEN_PATH = "/services/oauth2/token"
+
+
+@dataclass(frozen=True)
+class OAuthRefresh:
+    """A connected app's refresh token, which renews the access token when its session
+    expires (sessions last hours; a daily run outlives any one token)."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+    @classmethod
+    def from_env(cls) -> OAuthRefresh | None:
+        """From SALESFORCE_CLIENT_ID, _CLIENT_SECRET and _REFRESH_TOKEN; None unless all set."""
+        values = [os.environ.get(name) for name in REFRESH_ENVS]
+        return cls(*values) if all(values) else None
+
+    def __repr__(self) -> str:  # never the secrets, in any log or error
+        return "OAuthRefresh(...)"
 
 
 class _Classifier:
@@ -43,6 +65,7 @@ class _Classifier:
 
     def __init__(self) -> None:
         self.usage: str | None = None  # the latest Sforce-Limit-Info, e.g. api-usage=18/5000
+        self.renewed = False  # whether the session was renewed since the client began
 
     def __call__(self, response: requests.Response, name: str) -> tuple[str | None, None]:
         self.usage = response.headers.get(LIMIT_HEADER) or self.usage
@@ -52,7 +75,7 @@ class _Classifier:
         """Why to retry; None for a usable response. Raises for what retrying cannot fix."""
         status = response.status_code
         if status == 401:
-            raise SalesforceAuthError.refused(name)
+            raise CredentialsExpired(SalesforceAuthError.refused(name, renewed=self.renewed))
         if status >= 500 or status in (408, 429):
             return f"HTTP {status}"
         if status >= 400:
@@ -86,7 +109,10 @@ class SalesforceClient:
 
     ``instance_url`` is the org's (``https://acme.my.salesforce.com``); ``token`` defaults
     to the ``SALESFORCE_ACCESS_TOKEN`` environment variable, read here at run time.
-    ``observe`` is called with (method, path, status) after every response.
+    ``refresh`` (default: from the environment, see :class:`OAuthRefresh`) renews the
+    session at the org's token endpoint when Salesforce refuses it, once per request, and
+    gets the first token when there is none. ``observe`` is called with (method, path,
+    status) after every response.
     """
 
     def __init__(
@@ -99,11 +125,14 @@ class SalesforceClient:
         sleep: Callable[[float], None] = time.sleep,
         timeout: tuple[float, float] = (10.0, 120.0),
         observe: Callable[[str, str, int], None] | None = None,
+        refresh: OAuthRefresh | None = None,
     ) -> None:
         token = token or os.environ.get(TOKEN_ENV)
-        if not token:
+        self._refresh = refresh or OAuthRefresh.from_env()
+        if not token and self._refresh is None:
             raise SalesforceAuthError.missing()
         self.instance_url = instance_url.rstrip("/")
+        self._timeout = timeout
         self.api_path = f"/services/data/{api_version}"
         self.stats = RequestStats()
         session = requests.Session()
@@ -116,12 +145,16 @@ class SalesforceClient:
             observe,
             classify=self._classifier,
             give_up=SalesforceUnavailableError,
+            renew=self._renew if self._refresh else None,
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        self._auth = BearerTokenAuth(token or "")
+        if not token:
+            self._renew()
         self._rest = RESTClient(
             self.instance_url,
-            auth=BearerTokenAuth(token),
+            auth=self._auth,
             session=session,
             data_selector=jsonpath.compile_path("records"),
             paginator=JSONLinkPaginator(next_url_path="nextRecordsUrl"),
@@ -129,6 +162,31 @@ class SalesforceClient:
 
     def __repr__(self) -> str:
         return f"SalesforceClient({self.instance_url!r})"
+
+    def _renew(self) -> str:
+        """A new access token from the refresh token (OAuth refresh_token grant); returns
+        the Authorization header that carries it."""
+        assert self._refresh is not None
+        self.stats.requests += 1
+        grant = {
+            "grant_type": "refresh_token",
+            "client_id": self._refresh.client_id,
+            "client_secret": self._refresh.client_secret,
+            "refresh_token": self._refresh.refresh_token,
+        }
+        response = requests.post(self.instance_url + TOKEN_PATH, data=grant, timeout=self._timeout)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code != 200 or not body.get("access_token"):
+            error, description = str(body.get("error", "")), str(body.get("error_description", ""))
+            raise SalesforceAuthError.refresh_refused(
+                response.status_code, error, description[:200]
+            )
+        self._auth.token = body["access_token"]
+        self._classifier.renewed = True
+        return f"Bearer {self._auth.token}"
 
     @property
     def api_usage(self) -> str | None:

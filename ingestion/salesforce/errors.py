@@ -7,6 +7,8 @@ the token, which travels in a header): nothing secret reaches a log or the wareh
 from __future__ import annotations
 
 TOKEN_ENV = "SALESFORCE_ACCESS_TOKEN"
+# A connected app's OAuth refresh: with all three set, an expired session is renewed.
+REFRESH_ENVS = ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET", "SALESFORCE_REFRESH_TOKEN")
 
 
 class SalesforceError(RuntimeError):
@@ -17,16 +19,36 @@ class SalesforceAuthError(SalesforceError):
     """No token, or Salesforce refused it (401 INVALID_SESSION_ID): retrying cannot help."""
 
     @classmethod
-    def refused(cls, request: str) -> SalesforceAuthError:
+    def refused(cls, request: str, *, renewed: bool = False) -> SalesforceAuthError:
+        if renewed:
+            return cls(
+                f"Salesforce refused a freshly renewed access token (HTTP 401 "
+                f"INVALID_SESSION_ID on {request}): check that the connected app of "
+                f"{REFRESH_ENVS[0]} may use the API for this org, then run the sync again."
+            )
         return cls(
             f"Salesforce refused the access token (HTTP 401 INVALID_SESSION_ID on {request}): "
             f"the session in {TOKEN_ENV} is invalid or has expired. Get a new access token "
-            f"(OAuth refresh or `sf org display`), set {TOKEN_ENV} and run the sync again."
+            f"(`sf org display`), set {TOKEN_ENV} and run the sync again, or set "
+            f"{', '.join(REFRESH_ENVS)} so expired sessions are renewed."
+        )
+
+    @classmethod
+    def refresh_refused(cls, status: int, error: str, description: str) -> SalesforceAuthError:
+        return cls(
+            f"Salesforce refused to renew the session (HTTP {status} {error}: "
+            f"{description}): the refresh token in {REFRESH_ENVS[2]} was revoked or has "
+            f"expired, or {REFRESH_ENVS[0]} / {REFRESH_ENVS[1]} do not belong to its "
+            "connected app. Authorise the app again, set the three variables and run the "
+            "sync again."
         )
 
     @classmethod
     def missing(cls) -> SalesforceAuthError:
-        return cls(f"no Salesforce access token: set {TOKEN_ENV} to an OAuth access token.")
+        return cls(
+            f"no Salesforce credentials: set {TOKEN_ENV} to an OAuth access token, or "
+            f"{', '.join(REFRESH_ENVS)} to a connected app's refresh token."
+        )
 
 
 class SalesforceLimitError(SalesforceError):

@@ -51,7 +51,7 @@ def land_salesforce_api(
     work_dir: Path,
     progress: Callable[[str], None] = lambda _: None,
 ) -> dict[str, ObjectStats]:
-    """Sync a real org (token from SALESFORCE_ACCESS_TOKEN), incrementally."""
+    """Sync a real org (credentials from the environment: see SalesforceClient), incrementally."""
     return _sync(
         con,
         SalesforceClient(instance_url),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from ingestion.simulator.salesforce_server.org import FIELDS, SalesforceOrg, par
 from ingestion.simulator.server.app import Reply
 
 API = "/services/data/v62.0"
+TOKEN_PATH = "/services/oauth2/token"
 BATCH_SIZE = 2000
 DAILY_LIMIT = 5000
 SOQL = re.compile(
@@ -43,11 +45,23 @@ class Faults:
     failures: int = 1  # ...this many requests in a row fail...
     failure_status: int = 503  # ...with this status
     expired_token: bool = False  # every request gets 401 INVALID_SESSION_ID
+    # A session dies after this many API requests (a renewal starts a new one).
+    session_expires_after: int | None = None
+    refresh_revoked: bool = False  # the token endpoint refuses the refresh token
     daily_limit: int = DAILY_LIMIT  # requests allowed today; past it, 403 REQUEST_LIMIT_EXCEEDED
     slow: int = 0  # the next N requests wait delay_s before answering
     delay_s: float = 0.0
     # Called with (method, path) before each request: tests edit the org here, mid-sync.
     before_request: Callable[[str, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """The OAuth client that may renew sessions with its refresh token."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
 
 
 class _QueryError(ValueError):
@@ -62,6 +76,8 @@ class SalesforceApp:
     token: str
     faults: Faults = field(default_factory=Faults)
     batch_size: int = BATCH_SIZE
+    connected_app: ConnectedApp | None = None
+    session_requests: int = 0  # API requests made with the current session
     requests: list[tuple[str, str]] = field(default_factory=list)
     usage: int = 0
     pages_served: int = 0
@@ -79,7 +95,14 @@ class SalesforceApp:
         if self.faults.slow > 0:
             self.faults.slow -= 1
             time.sleep(self.faults.delay_s)
-        if self.faults.expired_token or headers.get("authorization") != f"Bearer {self.token}":
+        if method == "POST" and url.path == TOKEN_PATH:
+            return self._renew(body, headers)
+        with self._lock:
+            self.session_requests += 1
+            expires = self.faults.session_expires_after
+            expired = expires is not None and self.session_requests > expires
+        valid = headers.get("authorization") == f"Bearer {self.token}"
+        if self.faults.expired_token or expired or not valid:
             return self._error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         with self._lock:
             if self.usage >= self.faults.daily_limit:
@@ -115,6 +138,37 @@ class SalesforceApp:
         with self._lock:
             self.pages_served += 1
         return self._reply(200, body_out)
+
+    def _renew(self, body: bytes, headers: dict[str, str]) -> Reply:
+        """POST /services/oauth2/token with the refresh_token grant: a new session."""
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        app = self.connected_app
+        known = app is not None and (form.get("client_id"), form.get("client_secret")) == (
+            app.client_id,
+            app.client_secret,
+        )
+        if form.get("grant_type") != "refresh_token" or not known:
+            return self._oauth_error("invalid_client_id", "client identifier invalid")
+        if self.faults.refresh_revoked or form.get("refresh_token") != app.refresh_token:
+            return self._oauth_error("invalid_grant", "expired access/refresh token")
+        with self._lock:
+            self.token = f"00DSIM!{secrets.token_urlsafe(24)}"
+            self.session_requests = 0
+        instance = f"http://{headers.get('host', '127.0.0.1')}"
+        return self._reply(
+            200,
+            {
+                "access_token": self.token,
+                "instance_url": instance,
+                "id": f"{instance}/id/00DSIM000000001/005SIM000000001",
+                "token_type": "Bearer",
+                "issued_at": str(int(time.time() * 1000)),
+                "signature": secrets.token_urlsafe(32),
+            },
+        )
+
+    def _oauth_error(self, error: str, description: str) -> Reply:
+        return self._reply(400, {"error": error, "error_description": description})
 
     def _run(self, soql: str, *, include_deleted: bool) -> list[dict]:
         parsed = SOQL.match(soql)

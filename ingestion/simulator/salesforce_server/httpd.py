@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingestion.simulator.salesforce_server.app import API, BATCH_SIZE, Faults, SalesforceApp
+from ingestion.simulator.salesforce_server.app import (
+    API,
+    BATCH_SIZE,
+    ConnectedApp,
+    Faults,
+    SalesforceApp,
+)
 from ingestion.simulator.salesforce_server.org import SalesforceOrg
 from ingestion.simulator.server.httpd import LoopbackServer
 
@@ -19,7 +25,8 @@ class SalesforceServer(LoopbackServer):
 
     ``token`` is the access token it accepts, ``faults`` what goes wrong (changeable while
     running), ``batch_size`` the records per query batch (2,000 at Salesforce; lower it to
-    test paging quickly), ``port`` where to listen (0: a free port the OS picks).
+    test paging quickly), ``port`` where to listen (0: a free port the OS picks),
+    ``connected_app`` the OAuth client whose refresh token renews sessions.
     """
 
     def __init__(
@@ -30,10 +37,11 @@ class SalesforceServer(LoopbackServer):
         faults: Faults | None = None,
         batch_size: int = BATCH_SIZE,
         port: int = 0,
+        connected_app: ConnectedApp | None = None,
     ) -> None:
         self.org = SalesforceOrg(Path(world_dir))
         self.faults = faults or Faults()
-        app = SalesforceApp(self.org, token, self.faults, batch_size)
+        app = SalesforceApp(self.org, token, self.faults, batch_size, connected_app=connected_app)
         super().__init__(app, port)
 
     @property

@@ -8,11 +8,11 @@ from collections import defaultdict
 import pytest
 
 from ingestion.salesforce import sync as sync_module
-from ingestion.salesforce.client import SalesforceClient
+from ingestion.salesforce.client import OAuthRefresh, SalesforceClient
 from ingestion.salesforce.errors import SalesforceAuthError, SalesforceLimitError
 from ingestion.salesforce.objects import OBJECTS
 from ingestion.simulator import read_table
-from ingestion.simulator.salesforce_server import sf_id
+from ingestion.simulator.salesforce_server import ConnectedApp, sf_id
 
 from .conftest import (
     BATCH,
@@ -184,6 +184,47 @@ def test_expired_token_fails_fast_naming_the_variable(sync, con, server, clock):
     assert "SALESFORCE_ACCESS_TOKEN" in message and "401" in message
     assert TOKEN not in message and "secret" not in message
     assert clock.sleeps == [] and len(server.app.requests) == 1
+
+
+APP = ConnectedApp("3MVG9SimulatedClientId", "client-secret-value", "5Aep861refresh-secret")
+
+
+def _renewing(server, clock, **faults) -> SalesforceClient:
+    """A client holding only the connected app's refresh token, against ``server`` made
+    to know that app, with ``faults`` set."""
+    server.app.connected_app = APP
+    for name, value in faults.items():
+        setattr(server.faults, name, value)
+    refresh = OAuthRefresh(APP.client_id, APP.client_secret, APP.refresh_token)
+    return SalesforceClient(server.instance_url, refresh=refresh, sleep=clock.sleep)
+
+
+def test_an_expired_session_is_renewed_and_the_sync_completes(sync, con, server, clock):
+    """Sessions die mid-sync every 7 requests: the connected app's refresh token renews
+    each and the request that failed is sent again, so the sync lands the whole org."""
+    client = _renewing(server, clock, session_expires_after=7)
+
+    stats = sync(full=True, client=client)
+
+    assert_raw_matches_server(con, server)
+    renewals = [r for r in server.app.requests if r == ("POST", "/services/oauth2/token")]
+    api = len(server.app.requests) - len(renewals)
+    # One renewal to begin with (no access token), then one each time a session died.
+    assert len(renewals) == 1 + (api - 1) // 8 >= 3
+    assert client.stats.requests == len(server.app.requests) and clock.sleeps == []
+    assert sum(s.rows_inserted for s in stats.values()) > 0
+    secrets = (APP.client_secret, APP.refresh_token, server.app.token)
+    assert not any(secret in repr(client) + str(stats) for secret in secrets)
+
+
+def test_a_revoked_refresh_token_fails_naming_the_variables(server, clock, monkeypatch):
+    monkeypatch.delenv("SALESFORCE_ACCESS_TOKEN", raising=False)
+    with pytest.raises(SalesforceAuthError) as failure:
+        _renewing(server, clock, refresh_revoked=True)
+    message = str(failure.value)
+    assert "invalid_grant" in message and "SALESFORCE_REFRESH_TOKEN" in message
+    assert APP.client_secret not in message and APP.refresh_token not in message
+    assert server.app.requests == [("POST", "/services/oauth2/token")]
 
 
 def test_daily_limit_fails_fast_and_keeps_what_landed(sync, con, server, clock):
