@@ -84,13 +84,13 @@ def sync_once(connector: str, world: str, warehouse: str) -> dict:
 
 
 def _warehouse(path: str):
-    """The benchmark's fresh DuckDB file, opened with the project's settings (memory
-    limit, threads) for either side."""
+    """The benchmark's fresh DuckDB file, opened as a connector's landing opens the
+    warehouse (the landing memory limit, threads) for either side."""
     from ingestion.settings import load_settings
     from ingestion.warehouse import connect
 
     settings = load_settings(home=Path(path).parent, warehouse=Path(path))
-    return settings, connect(settings)
+    return settings, connect(settings, memory_limit=settings.landing_memory_limit)
 
 
 def _full_hubspot_sync(client, warehouse: str, groups: tuple[str, ...] | None = None):

@@ -41,6 +41,9 @@ class Settings:
     reporting_currency: str = "USD"
     fiscal_year_start_month: int = 1
     duckdb_memory_limit: str = "4GB"
+    # DuckDB's memory limit while a connector lands what it read: landing streams and
+    # spills, so a small limit keeps a sync's memory flat in the number of records.
+    landing_memory_limit: str = "512MB"
     duckdb_threads: int = 2
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp
     demo_seed: int = 42

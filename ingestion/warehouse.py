@@ -59,14 +59,17 @@ def _ensure_writable_parent(path: Path) -> None:
         ) from exc
 
 
-def open_connection(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse with the project's resource limits applied."""
+def open_connection(
+    settings: Settings, read_only: bool = False, *, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse with the project's resource limits applied
+    (``memory_limit`` instead of the usual one: a connector's landing uses less)."""
     path = settings.warehouse_path
     if not read_only:
         _ensure_writable_parent(path)
     settings.temp_directory.mkdir(parents=True, exist_ok=True)
     config = {
-        "memory_limit": settings.duckdb_memory_limit,
+        "memory_limit": memory_limit or settings.duckdb_memory_limit,
         "threads": settings.duckdb_threads,
         "temp_directory": str(settings.temp_directory),
         # Row order in a table carries no meaning here; not keeping it lets large inserts
@@ -80,9 +83,11 @@ def open_connection(settings: Settings, read_only: bool = False) -> duckdb.DuckD
 
 
 @contextmanager
-def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    settings: Settings, read_only: bool = False, *, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse for the length of a ``with`` block, and always close it."""
-    con = open_connection(settings, read_only=read_only)
+    con = open_connection(settings, read_only=read_only, memory_limit=memory_limit)
     try:
         yield con
     finally:
@@ -95,6 +100,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("begin transaction")
     try:
         yield
+    except duckdb.OutOfMemoryException as exc:
+        con.execute("rollback")
+        raise WarehouseError(
+            f"the warehouse ran out of memory ({str(exc).splitlines()[0]}); nothing of this "
+            "step was saved. Raise FUNNELHOUSE_LANDING_MEMORY_LIMIT (a connector's landing) "
+            "or FUNNELHOUSE_DUCKDB_MEMORY_LIMIT (everything else) and run again."
+        ) from exc
     except BaseException:
         con.execute("rollback")
         raise

@@ -63,7 +63,10 @@ class BackgroundRun:
     def start(self) -> None:
         if self.process is not None:
             return
-        self.home = Path(tempfile.mkdtemp(prefix=f"funnelhouse-{self.name}-"))
+        # The home sits in a folder of its own, so copies made beside it (PipelineRun.copy)
+        # are this session's alone and go when it goes.
+        self.home = Path(tempfile.mkdtemp(prefix=f"funnelhouse-{self.name}-")) / "home"
+        self.home.mkdir()
         if self.prepare is not None:
             self.extra_args = self.prepare(self.home)
         env = {**own_dbt_target(self.home), **self.env}
@@ -94,7 +97,7 @@ class BackgroundRun:
             self.process.kill()
             self.process.wait()
         if self.home is not None:
-            shutil.rmtree(self.home, ignore_errors=True)
+            shutil.rmtree(self.home.parent, ignore_errors=True)
 
 
 FollowUp = Callable[[Any], Any]  # the session's PipelineRun -> what the tests check

@@ -72,7 +72,8 @@ def _crm_api_asset(
             "work_dir": config.temp_directory,
             "progress": progress,
         }
-        with retried_only_when_unavailable(), connect(config) as con:
+        landing = connect(config, memory_limit=config.landing_memory_limit)
+        with retried_only_when_unavailable(), landing as con:
             if where == DEMO:
                 stats = land_demo(con, ensure_demo_world(config, progress), **run)
             else:

@@ -68,7 +68,8 @@ def hubspot_raw(
         "work_dir": config.temp_directory,
         "progress": progress,
     }
-    with retried_only_when_unavailable(), connect(config) as con:
+    landing = connect(config, memory_limit=config.landing_memory_limit)
+    with retried_only_when_unavailable(), landing as con:
         if config.hubspot_base_url:
             by_object = land_hubspot_api(con, config.hubspot_base_url, **sync)
         else:

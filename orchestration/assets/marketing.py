@@ -72,7 +72,8 @@ def ad_spend_raw(
         "google_ads": config.marketing_target(config.google_ads_base_url),
         "meta_ads": config.marketing_target(config.meta_base_url),
     }
-    with retried_only_when_unavailable(), connect(config) as con:
+    landing = connect(config, memory_limit=config.landing_memory_limit)
+    with retried_only_when_unavailable(), landing as con:
         stats = land_ad_spend(
             con,
             targets,
