@@ -114,6 +114,24 @@ def custom_columns(fields: list[dict]) -> dict[str, str]:
     return columns
 
 
+def option_labels(fields: list[dict]) -> dict[str, dict[str, str]]:
+    """Custom field key -> {option id: label} for fields with options (enum, set), whose
+    values Pipedrive gives as option ids, from ``GET /v1/dealFields``."""
+    return {
+        field["key"]: {str(o["id"]): str(o["label"]) for o in field["options"]}
+        for field in fields
+        if field.get("options") and CUSTOM_KEY.match(field.get("key") or "")
+    }
+
+
+def _labelled(value: object, labels: dict[str, str] | None) -> str | None:
+    """A custom value as landed: an option id as its label, a set's comma-separated ids as
+    their labels; an id dealFields did not list (an option added mid-sync) stays as is."""
+    if value is None or labels is None:
+        return text(value)
+    return ",".join(labels.get(i.strip(), i.strip()) for i in str(value).split(","))
+
+
 def strings(columns: list[str] | tuple[str, ...]) -> pa.Schema:
     return pa.schema([(c, pa.string()) for c in columns])
 
@@ -122,13 +140,17 @@ def deal_schema(custom: dict[str, str]) -> pa.Schema:
     return strings([*DEAL_COLUMNS, *custom.values(), UNMAPPED])
 
 
-def deal_batch(deals: list[dict], custom: dict[str, str]) -> pa.RecordBatch:
+def deal_batch(
+    deals: list[dict], custom: dict[str, str], labels: dict[str, dict[str, str]]
+) -> pa.RecordBatch:
+    """Deals in raw_pipedrive.deals' shape: custom fields as columns named after them
+    (``custom``), options as their labels (``labels``, see :func:`option_labels`)."""
     rows = []
     for deal in deals:
         row = {c: text(deal.get(c)) for c in DEAL_COLUMNS}
         values = deal.get("custom_fields") or {}
         for key, column in custom.items():
-            row[column] = text(values.get(key))
+            row[column] = _labelled(values.get(key), labels.get(key))
         unmapped = {k: v for k, v in values.items() if k not in custom}
         row[UNMAPPED] = text(unmapped) if unmapped else None
         rows.append(row)

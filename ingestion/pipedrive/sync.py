@@ -165,7 +165,7 @@ def _read_deals(reader: Reader, since: str | None) -> tuple[list[Landing], str |
     client, spool = reader.client, reader.spool
     with reader.charge(DEALS.name) as tally:
         fields = [f for page in client.v1_pages("/v1/dealFields") for f in page]
-        custom = records.custom_columns(fields)
+        custom, labels = records.custom_columns(fields), records.option_labels(fields)
         spool.open(DEALS.name, records.deal_schema(custom))
         spool.open(DEAL_FLOW.name, records.strings(records.FLOW_COLUMNS))
         base = {"sort_by": "update_time", "sort_direction": "asc"}
@@ -177,7 +177,7 @@ def _read_deals(reader: Reader, since: str | None) -> tuple[list[Landing], str |
             params = {**base, "status": status} if status else base
             for page in client.pages("/api/v2/deals", params):
                 tally.pages += 1
-                spool.add(DEALS.name, records.deal_batch(page, custom))
+                spool.add(DEALS.name, records.deal_batch(page, custom, labels))
                 deal_ids.extend(d["id"] for d in page)
                 newest = max([newest or "", *(d["update_time"] or "" for d in page)]) or None
     with reader.charge(DEAL_FLOW.name) as tally:

@@ -28,6 +28,8 @@ FLOW_FIELDS = {
     "closedate": "expected_close_date",
 }
 FORECAST_FIELD = "Forecast category"  # hs_forecast_category, served as a custom field
+# ...of type enum: deals hold an option's id, dealFields lists each option's label.
+FORECAST_OPTIONS = ("PIPELINE", "BEST_CASE", "COMMIT", "CLOSED", "OMIT")
 
 
 def field_key(name: str) -> str:

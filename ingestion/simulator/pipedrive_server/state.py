@@ -23,6 +23,7 @@ from ingestion.simulator.io import load_manifest, read_table
 from ingestion.simulator.pipedrive_server.mapping import (
     FLOW_FIELDS,
     FORECAST_FIELD,
+    FORECAST_OPTIONS,
     StageIds,
     field_key,
     number,
@@ -74,7 +75,7 @@ class PipedriveWorld:
             {"id": i + 1, "key": key, "name": key.replace("_", " ").title(), "edit_flag": False}
             for i, key in enumerate(STANDARD_FIELDS)
         ]
-        self.add_field(FORECAST_FIELD)
+        self.add_field(FORECAST_FIELD, options=FORECAST_OPTIONS)
         self.users = [_user(r) for r in read_table(world_dir, "owners").to_pylist()]
         self.persons = {
             int(r["id"]): _person(r)
@@ -173,7 +174,7 @@ class PipedriveWorld:
                 "expected_close_date": (row["closedate"] or "")[:10] or None,
                 "origin": "ManuallyCreated",
                 "channel": None,
-                "custom_fields": {forecast: row["hs_forecast_category"]},
+                "custom_fields": {forecast: self._stored(forecast, row["hs_forecast_category"])},
             }
             self._set_status(deal, v2_time(row["closedate"]))
             if row["archived"]:
@@ -265,7 +266,7 @@ class PipedriveWorld:
                     self._log(deal_id, flow_field, None if value is None else str(value), stamp)
             keys = {f["name"]: f["key"] for f in self.fields if f["edit_flag"]}
             for name, value in (custom or {}).items():
-                deal["custom_fields"][keys[name]] = value
+                deal["custom_fields"][keys[name]] = self._stored(keys[name], value)
             deal["update_time"] = stamp
             return stamp
 
@@ -310,16 +311,25 @@ class PipedriveWorld:
             self._activity_order = None
             return activity["id"]
 
-    def add_field(self, name: str) -> str:
-        """Create a custom deal field (schema drift); every deal starts with no value."""
+    def add_field(self, name: str, options: tuple[str, ...] = ()) -> str:
+        """Create a custom deal field (schema drift), of type enum when it has ``options``
+        (labels; deals then hold an option's id); every deal starts with no value."""
         with self.lock:
             key = field_key(name)
-            self.fields.append(
-                {"id": len(self.fields) + 1, "key": key, "name": name, "edit_flag": True}
-            )
+            field = {"id": len(self.fields) + 1, "key": key, "name": name, "edit_flag": True}
+            field["field_type"] = "enum" if options else "varchar"
+            if options:
+                field["options"] = [{"id": i, "label": o} for i, o in enumerate(options, 1)]
+            self.fields.append(field)
             for deal in self.deals.values():
                 deal["custom_fields"][key] = None
             return key
+
+    def _stored(self, key: str, value: str | None) -> str | int | None:
+        """A custom field's value as a deal holds it: an enum's label as its option id."""
+        field = next(f for f in self.fields if f["key"] == key)
+        ids = {o["label"]: o["id"] for o in field.get("options", [])}
+        return ids.get(value, value) if value is not None else None
 
     # --- listings ----------------------------------------------------------------------
 

@@ -85,12 +85,14 @@ def _text(value: object) -> str | None:
 
 
 def expected_deals(server, skip: set[str] = frozenset()) -> list[tuple]:
-    """The server's deals as raw rows of DEAL_COLUMNS (forecast category by field name)."""
-    key = next(f["key"] for f in server.world.fields if f["name"] == "Forecast category")
+    """The server's deals as raw rows of DEAL_COLUMNS (forecast category by field name,
+    an enum: the label of the option id a deal holds)."""
+    field = next(f for f in server.world.fields if f["name"] == "Forecast category")
+    labels = {o["id"]: o["label"] for o in field["options"]}
     rows = [
         (
             *(_text(d[c]) for c in DEAL_COLUMNS[:-1]),
-            d["custom_fields"][key],
+            labels.get(d["custom_fields"][field["key"]]),
         )
         for d in server.world.deals.values()
     ]

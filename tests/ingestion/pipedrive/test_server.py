@@ -46,6 +46,21 @@ def test_deals_page_by_cursor_in_update_order_without_deleted_ones(server, world
     )
 
 
+def test_an_enum_custom_field_holds_option_ids_labelled_in_deal_fields(server, world):
+    fields = _get(server, "/v1/dealFields").json()["data"]
+    forecast = next(f for f in fields if f["name"] == "Forecast category")
+    assert forecast["field_type"] == "enum"
+    labels = {o["id"]: o["label"] for o in forecast["options"]}
+    assert sorted(labels.values()) == ["BEST_CASE", "CLOSED", "COMMIT", "OMIT", "PIPELINE"]
+    body = _get(server, "/api/v2/deals", limit=100).json()["data"]
+    held = {d["id"]: d["custom_fields"][forecast["key"]] for d in body}
+    truth = {
+        int(d["id"]): d["hs_forecast_category"] for d in read_table(world, "deals").to_pylist()
+    }
+    assert all(isinstance(v, int) for v in held.values() if v is not None)
+    assert {i: labels.get(v) for i, v in held.items()} == {i: truth[i] for i in held}
+
+
 def test_flow_is_newest_first_in_naive_utc_with_v1_pagination(server):
     path = "/v1/deals/12000000000/flow"
     first = _get(server, path, items="dealChange", limit=3).json()
