@@ -1,14 +1,14 @@
 """Benchmark the CRM connectors: a full sync of a simulated world through each simulated API.
 
-Each (connector, size) runs in its own process: the simulated API on a loopback thread and
-the connector syncing into a fresh DuckDB file. Figures (wall time, requests, retries, raw
-rows landed, rows per second, peak RSS of the process, server included) are written to a
-JSON file:
+Each (connector, size) runs in a process of its own, the connector syncing into a fresh
+DuckDB file as it lands in production (the landing memory limit), against the simulated
+API in another process, so each figure is the connector's alone. Figures (wall time,
+requests, retries, raw rows landed, rows per second, peak RSS) are written to a JSON file:
 
     .venv/bin/python bench/connectors.py --sizes 10000 100000 --out bench/connectors.json
 
-Two more modes put the HubSpot connector beside something else, the simulated API then
-running in a process of its own (fresh for each side), so each figure is the client's:
+Two more modes put the HubSpot connector beside something else (a fresh server for each
+side):
 
     # deals with their history: the connector's deals group against a generic source
     # (dlt's declarative rest_api asking for every property's history, in one pass and in
@@ -51,23 +51,28 @@ CONNECTORS = ("hubspot", "salesforce", "pipedrive")
 DEALS_PATH = "/crm/v3/objects/deals"
 
 
-def sync_once(connector: str, world: str, warehouse: str) -> dict:
-    """One full sync in this process (run as a child by ``main``)."""
-    from ingestion.hubspot.landing import land_hubspot_demo
-    from ingestion.pipedrive.landing import land_pipedrive_demo
-    from ingestion.salesforce.landing import land_salesforce_demo
+def sync_once(connector: str, base_url: str, warehouse: str) -> dict:
+    """One full sync of ``connector`` against its simulated API at ``base_url``, unpaced
+    (the simulator enforces no limit), run as a child by ``main``."""
+    from ingestion.hubspot.client import HubSpotClient
+    from ingestion.hubspot.sync import sync_hubspot
+    from ingestion.pipedrive.client import PipedriveClient
+    from ingestion.pipedrive.sync import sync_pipedrive
+    from ingestion.salesforce.client import SalesforceClient
+    from ingestion.salesforce.sync import sync_salesforce
 
-    land = {
-        "hubspot": land_hubspot_demo,
-        "salesforce": land_salesforce_demo,
-        "pipedrive": land_pipedrive_demo,
+    client, sync = {
+        "hubspot": (lambda: HubSpotClient(base_url, token=TOKEN, pacing=None), sync_hubspot),
+        "salesforce": (lambda: SalesforceClient(base_url, token=TOKEN), sync_salesforce),
+        "pipedrive": (lambda: PipedriveClient(base_url, token=TOKEN), sync_pipedrive),
     }[connector]
     settings, connection = _warehouse(warehouse)
     started = time.monotonic()
     with connection as con:
-        stats = land(
+        stats = sync(
             con,
-            Path(world),
+            client(),
+            full=True,
             load_id="bench",
             loaded_at=datetime.now(UTC),
             work_dir=settings.temp_directory,
@@ -242,9 +247,10 @@ def measure(mode: str, *args: str) -> dict:
 
 
 @contextmanager
-def served(world: Path, *, throttle: bool = False) -> Iterator[str]:
-    """The simulated HubSpot API over ``world`` in a process of its own; yields its URL."""
+def served(world: Path, *, throttle: bool = False, crm: str = "hubspot") -> Iterator[str]:
+    """A simulated CRM API over ``world`` in a process of its own; yields its URL."""
     command = [sys.executable, "-m", "ingestion.simulator.server", str(world), "--token", TOKEN]
+    command += ["--crm", crm]
     server = subprocess.Popen(
         command + (["--throttle"] if throttle else []),
         cwd=ROOT,
@@ -320,17 +326,17 @@ def versus_generic(deals: int, world: Path, workdir: Path) -> list[dict]:
 def full_syncs(
     deals: int, world: Path, workdir: Path, connectors: tuple[str, ...] = CONNECTORS
 ) -> list[dict]:
-    """The default mode: each connector's full sync, its simulated API in-process."""
+    """The default mode: each connector's full sync against its simulated API, which runs
+    in a process of its own (the peak RSS is the connector's alone)."""
     results = []
     for connector in connectors:
         (workdir / connector).mkdir()
         warehouse = str(workdir / connector / "w.duckdb")
+        with served(world, crm=connector) as base_url:
+            load = os.getloadavg()[0]
+            figures = measure("_sync", connector, base_url, warehouse)
         results.append(
-            {
-                "connector": connector,
-                "deals": deals,
-                **measure("_sync", connector, str(world), warehouse),
-            }
+            {"connector": connector, "deals": deals, "load_at_start": round(load, 1), **figures}
         )
         print(results[-1], flush=True)
     return results
