@@ -2,9 +2,10 @@
 of the session's run.
 
 Each `funnelhouse run` takes minutes, and most of it is single-threaded (dbt's Jinja,
-Dagster's bookkeeping): the machine's second core sits idle while the session's own run
-goes on. So once collection shows which tests need one of these worlds, its run starts
-as a child process, and the fixture that needs it only waits for it. Each child parses
+Dagster's bookkeeping), so the tests that need no run can use the other core meanwhile.
+Once collection shows which tests need one of these worlds (the session's own included),
+its run starts as a child process, those tests are put last, and the fixture that needs
+a world only waits for it. Each child parses
 the dbt project into a target folder of its own (DBT_TARGET_PATH), so no two processes
 ever write the same manifest.
 

@@ -2,7 +2,8 @@
 
 The session's run is the expensive part (generation, raw load, dbt build with every test
 and check); most tests read its warehouse and compare it with the world's ground truth.
-Two more worlds (BACKGROUND_RUNS) run in processes of their own, side by side with it.
+It and two more worlds (BACKGROUND_RUNS) run in processes of their own from the moment
+collection ends, while the tests that need none of them run first.
 """
 
 from __future__ import annotations
@@ -115,21 +116,16 @@ def cli():
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory) -> PipelineRun:
+def pipeline_run() -> PipelineRun:
     """`funnelhouse run` on a small world in a temporary home, exactly as a user runs it."""
-    home = tmp_path_factory.mktemp("funnelhouse_home")
-    args = ["run", "--home", str(home), "--deals", str(SMALL_WORLD_DEALS)]
-    args += ["--seed", str(SMALL_WORLD_SEED)]
-    code, summary = run_cli(args)
-    assert code == 0, summary
-    settings = load_settings(home=home, demo_deals=SMALL_WORLD_DEALS, demo_seed=SMALL_WORLD_SEED)
-    run = PipelineRun(settings, settings.demo_world_dir(), resolve_as_of(settings), args, summary)
+    run = _finished("pipeline_run")
     start_follow_ups(run, SELECTED_FIXTURES)
     return run
 
 
 # Worlds run in processes of their own (background_runs.py), by the fixture that needs them.
 BACKGROUND_RUNS = {
+    "pipeline_run": BackgroundRun("session", deals=SMALL_WORLD_DEALS, seed=SMALL_WORLD_SEED),
     # The forecasts' statistical tests need at least 200 resolved deals per pipeline and
     # stage, which the session's 2,000-deal world does not have.
     "forecast_run": BackgroundRun("forecast", deals=12_000, seed=7),
@@ -158,13 +154,17 @@ SELECTED_FIXTURES: set[str] = set()
 
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(session, config, items) -> None:
-    """Start the background worlds the selected tests need, before any test runs."""
+    """Start the background worlds the selected tests need, before any test runs, and
+    run first the tests that need none of them (in their order), while they run."""
     needed = {name for item in items for name in getattr(item, "fixturenames", ())}
     SELECTED_FIXTURES.update(needed)
     for name in sorted(BACKGROUND_RUNS.keys() & needed):
         if name == "multi_source_run" and not OLIST.is_dir():
             continue  # its fixture fails, naming what is missing
         BACKGROUND_RUNS[name].start()
+    items.sort(
+        key=lambda item: bool(BACKGROUND_RUNS.keys() & set(getattr(item, "fixturenames", ())))
+    )
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
