@@ -43,7 +43,7 @@ class Settings:
     duckdb_memory_limit: str = "4GB"
     # DuckDB's memory limit while a connector lands what it read: landing streams and
     # spills, so a small limit keeps a sync's memory flat in the number of records.
-    landing_memory_limit: str = "512MB"
+    landing_memory_limit: str = "256MB"
     duckdb_threads: int = 2
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp
     demo_seed: int = 42

@@ -175,12 +175,8 @@ def flow_batch(deal_id: int, items: list[dict]) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist(rows, schema=strings(FLOW_COLUMNS))
 
 
-def table(records: list[dict]) -> pa.Table:
-    """Small reference objects: every top-level field becomes a column, in first-seen order."""
-    columns: dict[str, None] = {}
-    for record in records:
-        columns.update(dict.fromkeys(record))
-    names = list(columns) or ["id"]
-    return pa.Table.from_pylist(
-        [{c: text(r.get(c)) for c in names} for r in records], schema=strings(names)
-    )
+def reference_batch(records: list[dict], names: list[str]) -> pa.RecordBatch:
+    """Reference records (pipelines, stages, users, persons, organizations) as rows of
+    ``names``: every top-level field any of them has, in first-seen order."""
+    rows = [{c: text(r.get(c)) for c in names} for r in records]
+    return pa.RecordBatch.from_pylist(rows, schema=strings(names))

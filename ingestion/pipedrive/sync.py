@@ -22,6 +22,8 @@ deleted activity lists with ``is_deleted`` true and lands as a flagged version.
 
 from __future__ import annotations
 
+import itertools
+import json
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -50,6 +52,7 @@ from ingestion.raw.snapshot import LoadStats, load_snapshot
 from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)
+REFERENCE_BATCH = 10_000  # reference records turned into Arrow at a time
 CURSOR_SCHEMA = "raw_pipedrive"
 V2_TIME = "%Y-%m-%dT%H:%M:%SZ"
 REFERENCE_PATHS: tuple[tuple[RawObject, str], ...] = (
@@ -141,20 +144,29 @@ def _landing(reader: Reader, obj: RawObject, complete: bool) -> Landing:
 
 
 def _read_reference(reader: Reader) -> list[Landing]:
-    """Every pipeline, stage, user, person and organization: complete snapshots."""
+    """Every pipeline, stage, user, person and organization: complete snapshots.
+
+    Their columns are whatever fields the records have, known only once all are read, so
+    pages go to a JSON-lines file first (persons grow with the account; memory must not)
+    and are spooled from it with the columns of all of them."""
     landings = []
     reads = [(obj, lambda path=path: reader.client.pages(path)) for obj, path in REFERENCE_PATHS]
     reads.append((USERS, lambda: iter([reader.client.get("/v1/users").get("data") or []])))
     for obj, pages in reads:
-        rows: list[dict] = []
-        with reader.charge(obj.name) as tally:
+        columns: dict[str, None] = {}
+        lines = reader.spool.folder / f"{obj.name}.jsonl"
+        with reader.charge(obj.name) as tally, lines.open("w") as out:
             for page in pages():
                 tally.pages += 1
-                rows.extend(page)
-        table = records.table(rows)
-        reader.spool.open(obj.name, table.schema)
-        for batch in table.to_batches():
-            reader.spool.add(obj.name, batch)
+                for record in page:
+                    columns.update(dict.fromkeys(record))
+                    out.write(json.dumps(record) + "\n")
+        names = list(columns) or ["id"]
+        reader.spool.open(obj.name, records.strings(names))
+        with lines.open() as saved:
+            while chunk := list(itertools.islice(saved, REFERENCE_BATCH)):
+                batch = records.reference_batch([json.loads(line) for line in chunk], names)
+                reader.spool.add(obj.name, batch)
         landings.append(_landing(reader, obj, complete=True))
     return landings
 
