@@ -7,25 +7,25 @@
 {%- set models = attribution_models() %}
 with credits as (
     select
+        {%- for model in models %}
+            sum(case when model = '{{ model }}' then weight end) as {{ model }}_weights,
+            count(case when model = '{{ model }}' then 1 end) as {{ model }}_rows,
+        {%- endfor %}
         deal_key,
         conversion
-        {%- for model in models %},
-            sum(case when model = '{{ model }}' then weight end) as {{ model }}_weights,
-            count(case when model = '{{ model }}' then 1 end) as {{ model }}_rows
-        {%- endfor %}
     from {{ ref('attribution_credits') }}
     group by deal_key, conversion
 ),
 
 compared as (
     select
+        {%- for model in models %}
+            credits.{{ model }}_weights,
+            coalesce(credits.{{ model }}_rows, 0) as {{ model }}_rows,
+        {%- endfor %}
         coalesce(conversions.deal_key, credits.deal_key) as deal_key,
         coalesce(conversions.conversion, credits.conversion) as conversion,
         conversions.deal_key is null as is_unexpected
-        {%- for model in models %},
-            credits.{{ model }}_weights,
-            coalesce(credits.{{ model }}_rows, 0) as {{ model }}_rows
-        {%- endfor %}
     from {{ ref('int_attribution_conversions') }} as conversions
     full outer join credits
         on
@@ -55,5 +55,10 @@ select
     model,
     sum(weight) as weights
 from {{ ref('attribution_credits') }}
-where model not in ({% for model in models %}'{{ model }}'{% if not loop.last %}, {% endif %}{% endfor %})
+where
+    model not in (
+        {%- for model in models %}
+            '{{ model }}'{{ "," if not loop.last }}
+        {%- endfor %}
+    )
 group by deal_key, conversion, model

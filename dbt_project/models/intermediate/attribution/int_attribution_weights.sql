@@ -22,55 +22,79 @@ with touches as (
 -- window runs once over the touches rather than once per model and touch.
 position_keys as (
     select
-        *
-        {%- for model, shares in attribution_position_shares().items() %},
+        {%- for model, shares in attribution_position_shares().items() %}
             case when holds_first_interaction then {{ shares.get('first_interaction', 0) }} else 0 end
             + case when holds_lead_creation then {{ shares.get('lead_creation', 0) }} else 0 end
             + case when holds_deal_creation then {{ shares.get('deal_creation', 0) }} else 0 end
             + case when holds_closed_won then {{ shares.get('closed_won', 0) }} else 0 end
-            as {{ model }}_key_share
+                as {{ model }}_key_share,
         {%- endfor %}
+        *
     from touches
 ),
 
 position_counted as (
     select
-        *
-        {%- for model in attribution_position_shares() %},
+        {%- for model in attribution_position_shares() %}
             sum(case when {{ model }}_key_share = 0 then 1 else 0 end) over path
-            as {{ model }}_middle_touches
+                as {{ model }}_middle_touches,
         {%- endfor %}
+        *
     from position_keys
     window path as (partition by deal_key, conversion)
 ),
 
 position_raw as (
     select
-        *
-        {%- for model, shares in attribution_position_shares().items() %},
+        {%- for model, shares in attribution_position_shares().items() %}
             {{ model }}_key_share + case
                 when {{ model }}_key_share = 0
                     then {{ shares.get('middle', 0) }} / {{ model }}_middle_touches
                 else 0
-            end as {{ model }}_raw_weight
+            end as {{ model }}_raw_weight,
         {%- endfor %}
+        *
     from position_counted
 ),
 
 position_totals as (
     select
-        *
-        {%- for model in attribution_position_shares() %},
-            sum({{ model }}_raw_weight) over path as {{ model }}_raw_total
+        {%- for model in attribution_position_shares() %}
+            sum({{ model }}_raw_weight) over path as {{ model }}_raw_total,
         {%- endfor %}
+        *
     from position_raw
     window path as (partition by deal_key, conversion)
 ),
 
--- One row per touch and position-based model: the weight, and the rule in words.
+-- One row per touch and position-based model: the weight, and the rule in words (only
+-- the key points the model gives a share name themselves).
+{%- set fallbacks = {
+    'lead_creation': ' (no touch before the lead: the deal-creation point)',
+    'deal_creation': ' (no touch before the deal: the first touch)',
+} %}
 position_weights as (
     {%- for model, shares in attribution_position_shares().items() %}
         {%- set middle = shares.get('middle', 0) %}
+        {%- set key_rules = [] %}
+        {%- for point in ['first_interaction', 'lead_creation', 'deal_creation', 'closed_won'] %}
+            {%- if shares.get(point, 0) > 0 %}
+                {%- set phrase = "'" ~ point | replace('_', ' ') ~ ' ' ~ percent(shares[point]) ~ "'" %}
+                {%- if point in fallbacks %}
+                    {%- set phrase = phrase ~ " || case when is_" ~ point ~ "_fallback then '"
+                        ~ fallbacks[point] ~ "' else '' end" %}
+                {%- endif %}
+                {%- do key_rules.append('case when holds_' ~ point ~ ' then ' ~ phrase ~ ' end') %}
+            {%- endif %}
+        {%- endfor %}
+        {%- set key_rule = "concat_ws(' + ', " ~ key_rules | join(', ') ~ ")" %}
+        {%- if middle > 0 %}
+            {%- set key_rule = key_rule ~ " || case when " ~ model ~ "_middle_touches = 0"
+                ~ " then ' (no middle touch: key shares scaled up in proportion)' else '' end" %}
+        {%- endif %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
         select
             deal_key,
             conversion,
@@ -79,57 +103,14 @@ position_weights as (
             round({{ model }}_raw_weight / {{ model }}_raw_total, 10) as weight,
             case
                 when {{ model }}_key_share > 0
-                    then concat_ws(
-                        ' + ',
-                        {%- for point, phrase in [
-                            ('first_interaction', 'first interaction'),
-                            ('lead_creation', 'lead creation'),
-                            ('deal_creation', 'deal creation'),
-                            ('closed_won', 'closed won'),
-                        ] %}
-                            {%- if shares.get(point, 0) > 0 %}
-                                case
-                                    when holds_{{ point }}
-                                        then '{{ phrase }} {{ percent(shares[point]) }}'
-                                        {%- if point == 'lead_creation' %}
-                                            || case
-                                                when is_lead_creation_fallback
-                                                    then ' (no touch before the lead: the deal-creation point)'
-                                                else ''
-                                            end
-                                        {%- elif point == 'deal_creation' %}
-                                            || case
-                                                when is_deal_creation_fallback
-                                                    then ' (no touch before the deal: the first touch)'
-                                                else ''
-                                            end
-                                        {%- endif %}
-                                end
-                            {%- else %}
-                                cast(null as {{ dbt.type_string() }})
-                            {%- endif %}
-                            {%- if not loop.last %},{% endif %}
-                        {%- endfor %}
-                    )
+                    then {{ key_rule }}
                 {%- if middle > 0 %}
-                    else
-                        'middle {{ percent(middle) }} / '
-                        || {{ touches_phrase(model ~ '_middle_touches') }}
+                    else 'middle {{ percent(middle) }} / ' || {{ touches_phrase(model ~ '_middle_touches') }}
                 {%- else %}
                     else 'holds none of the model''s key points: 0'
                 {%- endif %}
-            end
-            {%- if middle > 0 %}
-                || case
-                    when {{ model }}_middle_touches = 0
-                        then ' (no middle touch: key shares scaled up in proportion)'
-                    else ''
-                end
-            {%- endif %} as rule
+            end as rule
         from position_totals
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
     {%- endfor %}
 ),
 
