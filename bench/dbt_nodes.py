@@ -42,14 +42,27 @@ def build_command(checkout: Path, warehouse: Path, as_of: date, target: Path) ->
     ]
 
 
-def node_seconds(run_results: Path) -> dict[str, float]:
-    """Seconds per forecasting or attribution node (models and their tests), and of the
-    five slowest other nodes."""
-    results = json.loads(run_results.read_text())["results"]
+def node_seconds(target: Path) -> dict[str, float]:
+    """Seconds per forecasting or attribution node (the models of those folders and the
+    tests on them), and of the five slowest other nodes."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    ours = {
+        node_id
+        for node_id, node in manifest["nodes"].items()
+        if any(f"/{area}/" in node["original_file_path"] for area in AREAS)
+    }
+    ours |= {
+        node_id
+        for node_id, node in manifest["nodes"].items()
+        if set(node.get("depends_on", {}).get("nodes", [])) & ours and node_id.startswith("test.")
+    }
+    results = json.loads((target / "run_results.json").read_text())["results"]
     timed = {result["unique_id"]: round(result["execution_time"], 2) for result in results}
-    ours = {node: seconds for node, seconds in timed.items() if any(a in node for a in AREAS)}
-    others = sorted((s, n) for n, s in timed.items() if n not in ours)[-5:]
-    return {**ours, **{node: seconds for seconds, node in others}}
+    others = sorted((seconds, node) for node, seconds in timed.items() if node not in ours)[-5:]
+    return {
+        **{node: seconds for node, seconds in timed.items() if node in ours},
+        **{node: seconds for seconds, node in others},
+    }
 
 
 def main() -> None:
@@ -67,7 +80,7 @@ def main() -> None:
         shutil.copyfile(args.warehouse, warehouse)
         target = Path(workdir) / "dbt_target"
         process = measure(build_command(args.checkout.resolve(), warehouse, args.as_of, target))
-        nodes = node_seconds(target / "run_results.json")
+        nodes = node_seconds(target)
     commit = subprocess.run(
         ["git", "-C", str(args.checkout), "rev-parse", "--short", "HEAD"],
         capture_output=True,
