@@ -53,12 +53,9 @@ def test_deal_win_probabilities_carry_the_historical_rate_of_their_stage(forecas
 @pytest.fixture(scope="module")
 def landmark_clocks(forecast_run, curves_model) -> pd.DataFrame:
     """The stage clocks the run's as-of date learns from, as the curve model reads them."""
-    open_deals = forecast_run.arrow(
-        "select * from intermediate.int_forecast_open_deals "
-        "where not is_current and days_in_stage_band is not null"
+    clocks = forecast_run.arrow(
+        "select * from intermediate.int_forecast_close_clocks where start_point <> 'created'"
     ).to_pandas()
-    outcomes = forecast_run.arrow("select * from intermediate.int_forecast_deal_outcomes")
-    clocks = curves_model.landmark_clocks(open_deals, outcomes.to_pandas())
     as_of_at = pd.Timestamp(forecast_run.as_of) + pd.Timedelta(days=1)
     return curves_model.clocks_known_at(clocks, as_of_at, landmark_months=12)
 

@@ -17,114 +17,101 @@ with touches as (
     select * from {{ ref('int_attribution_touches') }}
 ),
 
--- Every touch once per position-based model, with the model's shares and their labels.
-position_shares as (
-    {%- for model, shares in attribution_position_shares().items() %}
-        select
-            *,
-            '{{ model }}' as model,
-            {{ shares.get('first_interaction', 0) }} as first_interaction_share,
-            '{{ percent(shares.get('first_interaction', 0)) }}' as first_interaction_label,
-            {{ shares.get('lead_creation', 0) }} as lead_creation_share,
-            '{{ percent(shares.get('lead_creation', 0)) }}' as lead_creation_label,
-            {{ shares.get('deal_creation', 0) }} as deal_creation_share,
-            '{{ percent(shares.get('deal_creation', 0)) }}' as deal_creation_label,
-            {{ shares.get('closed_won', 0) }} as closed_won_share,
-            '{{ percent(shares.get('closed_won', 0)) }}' as closed_won_label,
-            {{ shares.get('middle', 0) }} as middle_share,
-            '{{ percent(shares.get('middle', 0)) }}' as middle_label
-        from touches
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
-),
-
+-- Each touch's share of every position-based model's key points, then per path the touches
+-- holding none (the middle) and the sum of raw weights: one column per model, so each
+-- window runs once over the touches rather than once per model and touch.
 position_keys as (
     select
-        deal_key,
-        conversion,
-        touch_key,
-        model,
-        middle_share,
-        middle_label,
-        case when holds_first_interaction then first_interaction_share else 0 end
-        + case when holds_lead_creation then lead_creation_share else 0 end
-        + case when holds_deal_creation then deal_creation_share else 0 end
-        + case when holds_closed_won then closed_won_share else 0 end as key_share,
-        concat_ws(
-            ' + ',
-            case
-                when holds_first_interaction and first_interaction_share > 0
-                    then 'first interaction ' || first_interaction_label
-            end,
-            case
-                when holds_lead_creation and lead_creation_share > 0
-                    then
-                        'lead creation ' || lead_creation_label
-                        || case
-                            when is_lead_creation_fallback
-                                then ' (no touch before the lead: the deal-creation point)'
-                            else ''
-                        end
-            end,
-            case
-                when holds_deal_creation and deal_creation_share > 0
-                    then
-                        'deal creation ' || deal_creation_label
-                        || case
-                            when is_deal_creation_fallback
-                                then ' (no touch before the deal: the first touch)'
-                            else ''
-                        end
-            end,
-            case
-                when holds_closed_won and closed_won_share > 0
-                    then 'closed won ' || closed_won_label
-            end
-        ) as key_rule
-    from position_shares
+        {%- for model, shares in attribution_position_shares().items() %}
+            case when holds_first_interaction then {{ shares.get('first_interaction', 0) }} else 0 end
+            + case when holds_lead_creation then {{ shares.get('lead_creation', 0) }} else 0 end
+            + case when holds_deal_creation then {{ shares.get('deal_creation', 0) }} else 0 end
+            + case when holds_closed_won then {{ shares.get('closed_won', 0) }} else 0 end
+                as {{ model }}_key_share,
+        {%- endfor %}
+        *
+    from touches
 ),
 
 position_counted as (
     select
-        *,
-        sum(case when key_share = 0 then 1 else 0 end)
-            over (partition by deal_key, conversion, model)
-            as middle_touches
+        {%- for model in attribution_position_shares() %}
+            sum(case when {{ model }}_key_share = 0 then 1 else 0 end) over path
+                as {{ model }}_middle_touches,
+        {%- endfor %}
+        *
     from position_keys
+    window path as (partition by deal_key, conversion)
 ),
 
 position_raw as (
     select
-        *,
-        key_share
-        + case when key_share = 0 then middle_share / middle_touches else 0 end as raw_weight
+        {%- for model, shares in attribution_position_shares().items() %}
+            {{ model }}_key_share + case
+                when {{ model }}_key_share = 0
+                    then {{ shares.get('middle', 0) }} / {{ model }}_middle_touches
+                else 0
+            end as {{ model }}_raw_weight,
+        {%- endfor %}
+        *
     from position_counted
 ),
 
-position_weights as (
+position_totals as (
     select
-        deal_key,
-        conversion,
-        touch_key,
-        model,
-        round(raw_weight / sum(raw_weight) over (partition by deal_key, conversion, model), 10)
-            as weight,
-        case
-            when key_share > 0 then key_rule
-            when middle_share > 0
-                then
-                    'middle ' || middle_label || ' / '
-                    || {{ touches_phrase('middle_touches') }}
-            else 'holds none of the model''s key points: 0'
-        end
-        || case
-            when middle_touches = 0 and middle_share > 0
-                then ' (no middle touch: key shares scaled up in proportion)'
-            else ''
-        end as rule
+        {%- for model in attribution_position_shares() %}
+            sum({{ model }}_raw_weight) over path as {{ model }}_raw_total,
+        {%- endfor %}
+        *
     from position_raw
+    window path as (partition by deal_key, conversion)
+),
+
+-- One row per touch and position-based model: the weight, and the rule in words (only
+-- the key points the model gives a share name themselves).
+{%- set fallbacks = {
+    'lead_creation': ' (no touch before the lead: the deal-creation point)',
+    'deal_creation': ' (no touch before the deal: the first touch)',
+} %}
+position_weights as (
+    {%- for model, shares in attribution_position_shares().items() %}
+        {%- set middle = shares.get('middle', 0) %}
+        {%- set key_rules = [] %}
+        {%- for point in ['first_interaction', 'lead_creation', 'deal_creation', 'closed_won'] %}
+            {%- if shares.get(point, 0) > 0 %}
+                {%- set phrase = "'" ~ point | replace('_', ' ') ~ ' ' ~ percent(shares[point]) ~ "'" %}
+                {%- if point in fallbacks %}
+                    {%- set phrase = phrase ~ " || case when is_" ~ point ~ "_fallback then '"
+                        ~ fallbacks[point] ~ "' else '' end" %}
+                {%- endif %}
+                {%- do key_rules.append('case when holds_' ~ point ~ ' then ' ~ phrase ~ ' end') %}
+            {%- endif %}
+        {%- endfor %}
+        {%- set key_rule = "concat_ws(' + ', " ~ key_rules | join(', ') ~ ")" %}
+        {%- if middle > 0 %}
+            {%- set key_rule = key_rule ~ " || case when " ~ model ~ "_middle_touches = 0"
+                ~ " then ' (no middle touch: key shares scaled up in proportion)' else '' end" %}
+        {%- endif %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            deal_key,
+            conversion,
+            touch_key,
+            '{{ model }}' as model,
+            round({{ model }}_raw_weight / {{ model }}_raw_total, 10) as weight,
+            case
+                when {{ model }}_key_share > 0
+                    then {{ key_rule }}
+                {%- if middle > 0 %}
+                    else 'middle {{ percent(middle) }} / ' || {{ touches_phrase(model ~ '_middle_touches') }}
+                {%- else %}
+                    else 'holds none of the model''s key points: 0'
+                {%- endif %}
+            end as rule
+        from position_totals
+    {%- endfor %}
 ),
 
 linear_weights as (

@@ -32,7 +32,6 @@ CENSORED, WON, LOST = 0, 1, 2
 DAY = np.timedelta64(1, "D")
 ANY_BAND = "any"
 CURVE_KEYS = ["pipeline_id", "start_point", "days_in_stage_band"]
-CLOCK_COLUMNS = [*CURVE_KEYS, "started_at", "closed_at", "is_won"]
 COLUMNS = [
     "as_of_date",
     *CURVE_KEYS,
@@ -95,35 +94,78 @@ def close_curve(durations: np.ndarray, outcomes: np.ndarray, last_day: int) -> d
     }
 
 
+def curve_rows(clocks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each clock once per curve it counts in, sorted by curve number (``curve``): its own
+    pipeline, start point and band and, for a stage clock, its stage's curve over all
+    bands; and the curves' keys by number. Numbers follow the keys' sort order; a clock
+    with a null key counts in no curve. Numbered once, the curves of every as-of date are
+    runs of the rows that date knows: no grouping of millions of clocks per date."""
+    keys = [
+        pd.Categorical(clocks[key], categories=sorted({*clocks[key].dropna().unique(), *extra}))
+        for key, extra in zip(CURVE_KEYS, ((), (), (ANY_BAND,)), strict=True)
+    ]
+    shape = tuple(len(key.categories) for key in keys)
+    own = np.stack([key.codes.astype(np.intp) for key in keys])
+    stage = (clocks.start_point != "created").to_numpy(dtype=bool)
+    pooled = own[:, stage]
+    pooled[2] = keys[2].categories.get_loc(ANY_BAND)
+    codes = np.concatenate([own, pooled], axis=1)
+    clock = np.r_[np.arange(len(clocks)), np.flatnonzero(stage)]
+    keyed = (codes >= 0).all(axis=0)
+    curve = np.ravel_multi_index(codes[:, keyed], shape)
+    order = np.argsort(curve, kind="stable")
+    columns = ["start_point", "started_at", "closed_at", "is_won"]
+    rows = clocks[columns].iloc[clock[keyed][order]].assign(curve=curve[order])
+    numbers = np.unique(curve)
+    positions = np.unravel_index(numbers, shape)
+    names = {
+        key: np.asarray(category.categories)[at]
+        for key, category, at in zip(CURVE_KEYS, keys, positions, strict=True)
+    }
+    return rows.reset_index(drop=True), pd.DataFrame(names, index=numbers)
+
+
 def clocks_known_at(
     clocks: pd.DataFrame, as_of_at: pd.Timestamp, landmark_months: int
 ) -> pd.DataFrame:
     """The clocks started before ``as_of_at`` (landmarks: within ``landmark_months`` months
     before it) with their days run until their close, or until ``as_of_at`` if still open
     then (censored), and the outcome known then."""
-    since = as_of_at - pd.DateOffset(months=landmark_months)
-    recent = (clocks.start_point == "created") | (clocks.started_at >= since)
-    known = clocks[(clocks.started_at < as_of_at) & recent]
-    closed = (known.closed_at < as_of_at).to_numpy(dtype=bool)
-    won = known.is_won.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    end = known.closed_at.where(closed, as_of_at)
-    return known[CURVE_KEYS].assign(
-        duration=((end - known.started_at) / DAY).to_numpy(dtype=float),
+    at = as_of_at.to_datetime64()
+    since = (as_of_at - pd.DateOffset(months=landmark_months)).to_datetime64()
+    started = clocks.started_at.to_numpy()
+    creation = (clocks.start_point == "created").to_numpy(dtype=bool)
+    known = clocks[(started < at) & (creation | (started >= since))]
+    closed_at = known.closed_at.to_numpy()
+    closed = closed_at < at
+    end = np.where(closed, closed_at, at.astype(closed_at.dtype))
+    won = known.is_won.to_numpy(dtype=bool)
+    return known.assign(
+        duration=(end - known.started_at.to_numpy()) / DAY,
         outcome=np.where(closed, np.where(won, WON, LOST), CENSORED),
     )
 
 
 def curves_at(
-    clocks: pd.DataFrame, as_of_at: pd.Timestamp, landmark_months: int, last_day: int
+    rows: pd.DataFrame,
+    keys: pd.DataFrame,
+    as_of_at: pd.Timestamp,
+    landmark_months: int,
+    last_day: int,
 ) -> pd.DataFrame:
     """Every curve as known at ``as_of_at``: one per pipeline, start point and band, and one
-    per stage over all its bands."""
-    known = clocks_known_at(clocks, as_of_at, landmark_months)
-    pooled = known[known.start_point != "created"].assign(days_in_stage_band=ANY_BAND)
-    curves = []
-    for keys, group in pd.concat([known, pooled]).groupby(CURVE_KEYS, sort=True):
-        curve = close_curve(group.duration.to_numpy(), group.outcome.to_numpy(), last_day)
-        curves.append({**dict(zip(CURVE_KEYS, keys, strict=True)), **curve})
+    per stage over all its bands (``rows`` and ``keys`` from ``curve_rows``)."""
+    known = clocks_known_at(rows, as_of_at, landmark_months)
+    curve = known.curve.to_numpy()
+    starts = np.flatnonzero(np.diff(curve, prepend=-1))
+    ends = np.r_[starts[1:], curve.size]
+    duration, outcome = known.duration.to_numpy(), known.outcome.to_numpy()
+    curves = [
+        {**name, **close_curve(duration[first:end], outcome[first:end], last_day)}
+        for name, first, end in zip(
+            keys.loc[curve[starts]].to_dict("records"), starts, ends, strict=True
+        )
+    ]
     if not curves:
         return pd.DataFrame(columns=COLUMNS)
     # One frame from all curves' arrays: a frame per curve costs more than the estimator.
@@ -138,13 +180,6 @@ def curves_at(
     )
 
 
-def landmark_clocks(open_deals: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """One clock per deal open at a landmark: started then, in its stage and band."""
-    clocks = open_deals.merge(outcomes, on=["as_of_date", "deal_key"], how="left")
-    clocks = clocks.rename(columns={"canonical_stage": "start_point", "as_of_at": "started_at"})
-    return clocks[CLOCK_COLUMNS]
-
-
 def forecast_curves(
     clocks: pd.DataFrame,
     forecast_dates: pd.DataFrame,
@@ -152,15 +187,25 @@ def forecast_curves(
     landmark_months: int,
 ) -> pd.DataFrame:
     """Curves for each forecast as-of date, on whole days up to its horizon's end."""
+    rows, keys = curve_rows(clocks)
     frames = []
     for as_of in forecast_dates.sort_values("as_of_date").itertuples():
         last_day = int(np.ceil(horizon_days[as_of.as_of_date]))
         as_of_at = pd.Timestamp(as_of.as_of_at)
-        curves = curves_at(clocks, as_of_at, landmark_months, last_day)
+        curves = curves_at(rows, keys, as_of_at, landmark_months, last_day)
         frames.append(curves.assign(as_of_date=as_of.as_of_date))
     return (
         pd.concat(frames, ignore_index=True)[COLUMNS] if frames else pd.DataFrame(columns=COLUMNS)
     )
+
+
+def read_clocks(relation: Any) -> pd.DataFrame:
+    """The clocks as pandas with their keys as categories: millions of rows over a few dozen
+    distinct keys, so one string object per row would cost more than the curves. DuckDB
+    hands them over through Arrow; other warehouses' frames are categorised after."""
+    if hasattr(relation, "to_arrow_table"):
+        return relation.to_arrow_table().to_pandas(strings_to_categorical=True)
+    return to_pandas(relation).astype(dict.fromkeys(CURVE_KEYS, "category"))
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
@@ -168,18 +213,7 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     landmark_months = int(dbt.config.get("landmark_months"))
     as_of_dates = to_pandas(dbt.ref("int_forecast_as_of_dates"))
     periods = to_pandas(dbt.ref("int_forecast_periods"))
-    open_deals = to_pandas(dbt.ref("int_forecast_open_deals"))
-    outcomes = to_pandas(dbt.ref("int_forecast_deal_outcomes"))
-    time_to_close = to_pandas(dbt.ref("int_deal_time_to_close"))
-
-    landmarks = open_deals[open_deals.days_in_stage_band.notna() & ~open_deals.is_current]
-    creations = time_to_close[time_to_close.start_point == "created"].assign(
-        days_in_stage_band=ANY_BAND
-    )
-    clocks = pd.concat(
-        [landmark_clocks(landmarks, outcomes), creations[CLOCK_COLUMNS]],
-        ignore_index=True,
-    )
+    clocks = read_clocks(dbt.ref("int_forecast_close_clocks"))
     forecast_dates = as_of_dates[as_of_dates.is_current | as_of_dates.is_backtest]
     horizon_days = periods.groupby("as_of_date").days_to_end.max()
     return forecast_curves(clocks, forecast_dates, horizon_days, landmark_months)

@@ -210,20 +210,47 @@ def seeded(seed: int, as_of_date: date) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, as_of_date.toordinal()]))
 
 
+def simulate_forecast(
+    deal_periods: pd.DataFrame, as_of_date: date, simulations: int, seed: int
+) -> pd.DataFrame:
+    """Monte Carlo summary of one as-of date's deal periods, with the date."""
+    summary = simulate_as_of(deal_periods, simulations, seeded(seed, as_of_date))
+    summary.insert(0, "as_of_date", as_of_date)
+    return summary[COLUMNS]
+
+
 def simulate_forecasts(deal_periods: pd.DataFrame, simulations: int, seed: int) -> pd.DataFrame:
     """Monte Carlo summaries for every as-of date in ``deal_periods``."""
-    frames = []
-    for as_of_date, group in deal_periods.groupby("as_of_date", sort=True):
-        day = pd.Timestamp(as_of_date).date()
-        summary = simulate_as_of(group, simulations, seeded(seed, day))
-        summary.insert(0, "as_of_date", day)
-        frames.append(summary[COLUMNS])
+    frames = [
+        simulate_forecast(group, pd.Timestamp(as_of_date).date(), simulations, seed)
+        for as_of_date, group in deal_periods.groupby("as_of_date", sort=True)
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def read_deal_periods(relation: Any) -> pd.DataFrame:
+    """The deal periods as pandas, each distinct string one object: a million deals' keys,
+    owners and teams repeated per period would otherwise be millions of string objects,
+    most of the model's memory. DuckDB hands them over through Arrow (strings as
+    categories, then plain columns sharing the categories' objects, so sorting and
+    grouping are the same as ever); other warehouses' frames come as they are."""
+    if not hasattr(relation, "to_arrow_table"):
+        return to_pandas(relation)
+    frame = relation.to_arrow_table().to_pandas(strings_to_categorical=True, date_as_object=False)
+    strings = frame.columns[frame.dtypes == "category"]
+    return frame.astype(dict.fromkeys(strings, object))
 
 
 def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(packages=["numpy", "pandas"])
     simulations = int(dbt.config.get("simulations"))
     seed = int(dbt.config.get("seed"))
-    deal_periods = to_pandas(dbt.ref("int_deal_period_win_probabilities"))
-    return simulate_forecasts(deal_periods, simulations, seed)
+    deal_periods = dbt.ref("int_deal_period_win_probabilities")
+    as_of_dates = to_pandas(dbt.ref("int_forecast_periods")).as_of_date
+    frames = []
+    # One as-of date read at a time: the draws are per date, and so is the memory.
+    for as_of_date in sorted({pd.Timestamp(day).date() for day in as_of_dates}):
+        group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
+        if len(group):
+            frames.append(simulate_forecast(group, as_of_date, simulations, seed))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
