@@ -23,6 +23,9 @@ DAYS_OF_DEALS = 730
 ACTIVITIES_PER_NEW_DEAL = 12
 DELETED_DEALS = 2
 MERGED_DEALS = 2
+DELETED_ACTIVITIES = 3
+REWRITTEN = ("deals", "deal_contacts", "deal_companies", "engagements")
+APPENDED = ("deal_property_history", "form_submissions")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class NextDay:
     deleted_deal_ids: list[str]
     merged_deal_ids: dict[str, str]  # merged-away deal -> survivor
     new_activities: int
+    deleted_activity_ids: list[str]
 
 
 def _parquet(folder: Path) -> str:
@@ -57,14 +61,15 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
     target.mkdir()
     con = duckdb.connect()
     con.execute(f"set variable day = '{day.isoformat()}'")
-    for name in ("deals", "deal_property_history", "deal_contacts", "deal_companies"):
+    for name in ("deals", "deal_contacts", "deal_companies"):
         con.execute(f"create table {name} as select * from {_parquet(source / name)}")
+    # Property history and form submissions only grow: the day's rows go to a file of their
+    # own beside the world's (linked), so the largest table is never read whole.
+    for name in APPENDED:
+        con.execute(f"create table {name} as select * from {_parquet(source / name)} limit 0")
     con.execute(f"create table engagements as select * from {_parquet(source / 'engagements')}")
     con.execute(f"create view stages as select * from {_parquet(source / 'pipeline_stages')}")
     con.execute(f"create view contacts as select * from {_parquet(source / 'contacts')}")
-    con.execute(
-        f"create view form_submissions as select * from {_parquet(source / 'form_submissions')}"
-    )
 
     n_deals = con.execute("select count(*) from deals").fetchone()[0]
     per_day = max(2, n_deals // DAYS_OF_DEALS)
@@ -95,7 +100,9 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
     new_ids = [str(max_deal_id + number) for number in range(1, per_day + 1)]
 
     con.execute("create table new_deal_ids (id varchar, template_id varchar)")
-    con.executemany("insert into new_deal_ids values (?, ?)", list(zip(new_ids, templates)))
+    con.executemany(
+        "insert into new_deal_ids values (?, ?)", list(zip(new_ids, templates, strict=True))
+    )
     con.execute("create table edited_ids as select unnest(?::varchar[]) as id", [edited])
     # Each edited deal gets one kind of edit, in turn: next stage, a new amount, a later close.
     con.execute(
@@ -168,7 +175,7 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
     # with its associations, as deleted deals do. Their activities stay on their old id.
     gone = deleted + merged_away
     con.execute("create table gone_ids as select unnest(?::varchar[]) as id", [gone])
-    for loser, survivor in zip(merged_away, survivors):
+    for loser, survivor in zip(merged_away, survivors, strict=True):
         con.execute(
             """update deals set hs_merged_object_ids = ?, hs_lastmodifieddate = ?
             where id = ?""",
@@ -219,16 +226,25 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
             select id from engagements where type = 'TASK' and status = 'NOT_STARTED'
             order by md5(id) limit {per_day})"""
     )
+    deleted_activities = [
+        row[0]
+        for row in con.execute(
+            f"""select id from engagements where cast(id as bigint) <= {max_engagement}
+            order by md5(id || 'deleted') limit {DELETED_ACTIVITIES}"""
+        ).fetchall()
+    ]
+    con.execute(
+        "delete from engagements where id in (select unnest(?::varchar[]))", [deleted_activities]
+    )
 
     n_forms = max(2, n_deals // DAYS_OF_DEALS * 2)
     day_start_ms = (day - date(1970, 1, 1)).days * 86_400_000
+    forms = _parquet(source / "form_submissions")
     con.execute(
-        f"""create table form_submissions_day as
-        select * from form_submissions
-        union all by name
+        f"""insert into form_submissions by name
         select
             md5('{day.isoformat()}' || c.id) as conversion_id,
-            (select min(form_id) from form_submissions) as form_id,
+            (select min(form_id) from {forms}) as form_id,
             cast({day_start_ms} + row_number() over () * 60000 as varchar) as submitted_at,
             'https://www.funnelhouse.example/contact' as page_url,
             c.email,
@@ -237,19 +253,14 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
         from (select * from contacts order by md5(id) limit {n_forms}) as c"""
     )
 
-    written = {
-        "deals": "deals",
-        "deal_property_history": "deal_property_history",
-        "deal_contacts": "deal_contacts",
-        "deal_companies": "deal_companies",
-        "engagements": "engagements",
-        "form_submissions": "form_submissions_day",
-    }
-    for name, table in written.items():
+    for name in REWRITTEN + APPENDED:
         (target / name).mkdir()
-        con.execute(f"copy {table} to '{target / name / 'part-00000.parquet'}' (format parquet)")
+        con.execute(f"copy {name} to '{target / name / 'part-next-day.parquet'}' (format parquet)")
+    for name in APPENDED:
+        for part in (source / name).glob("*.parquet"):
+            (target / name / part.name).symlink_to(part.resolve())
     for entry in source.iterdir():
-        if entry.name not in written:
+        if entry.name not in REWRITTEN + APPENDED:
             (target / entry.name).symlink_to(entry.resolve())
     con.close()
     return NextDay(
@@ -257,7 +268,7 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
         new_deal_ids=new_ids,
         edited_deal_ids=edited,
         deleted_deal_ids=deleted,
-        merged_deal_ids=dict(zip(merged_away, survivors)),
+        merged_deal_ids=dict(zip(merged_away, survivors, strict=True)),
         new_activities=n_activities,
+        deleted_activity_ids=deleted_activities,
     )
-

@@ -4,6 +4,7 @@
     unique_key='activity_key',
     on_schema_change='fail',
     post_hook="delete from {{ this }} where source_system is null",
+    meta={'watermark': 'raw_load_sequence'},
 ) }}
 {#- Every source's sales activities in one shape, each on the deal it counts for: the deal
     the CRM lists it on, or the deal that one was merged into. Activities deleted in their
@@ -22,7 +23,9 @@
     - every Salesforce activity, because whether an Event is completed depends on the
       as-of date (stg_salesforce__activities).
     on_schema_change is fail: rows built by an older version of this model cannot be
-    mixed with new ones, so a change of columns needs `dbt build --full-refresh`. -#}
+    mixed with new ones, so a change of columns needs `dbt build --full-refresh`. An edit
+    of raw rows in place adds no version: `funnelhouse forget` drops the models whose meta
+    names this watermark, so they are rebuilt whole. -#}
 {%- set activity_models = [
     'stg_hubspot__activities',
     'stg_salesforce__activities',
@@ -101,7 +104,7 @@ changed as (
 
 {%- endif %}
 
-built as (
+final as (
     select
         activities.activity_key,
         coalesce(counted_on.deal_key, activities.deal_key) as deal_key,
@@ -110,28 +113,18 @@ built as (
         activities.owner_key,
         activities.activity_type,
         activities.activity_status,
-        activities.source_system,
+        -- An activity deleted in its CRM since the last build comes without its source
+        -- system, which every live row has: delete+insert removes its old row by its key,
+        -- the post-hook this marker.
+        case when not activities.is_vanished then activities.source_system end as source_system,
         activities.is_completed,
         activities.deal_key is not null and counted_on.deal_key is null as is_orphan,
         coalesce(counted_on.is_deleted, false) as is_on_deleted_deal,
         activities.occurred_at,
         counted_on.created_at as deal_created_at,
-        activities._load_sequence as source_load_sequence,
-        activities.is_vanished
+        activities._load_sequence as source_load_sequence
     from {{ 'changed' if is_incremental() else 'activities' }} as activities
     left join counted_on on activities.deal_key = counted_on.logged_deal_key
 )
 
--- An activity deleted in its CRM since the last build comes as its key alone (no source
--- system, which every live row has): delete+insert removes its old row, the post-hook this
--- marker.
-select
-    activity_key,
-    {%- for column in [
-        'deal_key', 'logged_deal_key', 'contact_key', 'owner_key', 'activity_type',
-        'activity_status', 'source_system', 'is_completed', 'is_orphan', 'is_on_deleted_deal',
-        'occurred_at', 'deal_created_at', 'source_load_sequence',
-    ] %}
-        case when not is_vanished then {{ column }} end as {{ column }}{{ ',' if not loop.last }}
-    {%- endfor %}
-from built
+select * from final
