@@ -86,7 +86,7 @@ def node_seconds(target: Path) -> dict:
     }
 
 
-def bench(prepared: Path, workdir: Path) -> list[dict]:
+def bench(prepared: Path, workdir: Path, out: Path) -> None:
     from ingestion.settings import load_settings
     from ingestion.simulator import load_manifest
 
@@ -109,6 +109,8 @@ def bench(prepared: Path, workdir: Path) -> list[dict]:
             result.update(node_seconds(workdir / name))
         results.append(result)
         print(result, flush=True)
+        # Written after every phase: a 1M run takes most of an hour on a shared machine.
+        write_figures(out, results, key=("deals", "phase"))
 
     full = ["build", "--quiet", "--full-refresh"]
     phase("dbt_build_full", dbt_command(full, settings, end, workdir / "dbt_build_full"))
@@ -118,7 +120,6 @@ def bench(prepared: Path, workdir: Path) -> list[dict]:
         ["build", "--quiet"], settings, day, workdir / "dbt_build_incremental"
     )
     phase("dbt_build_incremental", incremental)
-    return results
 
 
 def main() -> None:
@@ -134,14 +135,12 @@ def main() -> None:
         land_day_phase(args.world, args.day_dir, args.warehouse)
         return
 
-    results = []
     for prepared in args.worlds:
         workdir = Path(tempfile.mkdtemp(prefix="fh-bench-incremental-"))
         try:
-            results += bench(prepared, workdir)
+            bench(prepared, workdir, args.out)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    write_figures(args.out, results, key=("deals", "phase"))
 
 
 if __name__ == "__main__":
