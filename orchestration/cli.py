@@ -23,7 +23,11 @@ from ingestion.privacy import forget_person, tables_mentioning
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from ingestion.simulator import WorldConfig, generate_world
 from ingestion.warehouse import WarehouseError, connect, rewrite_warehouse
-from orchestration.dbt_manifest import dbt_project_var, parse_project
+from orchestration.dbt_manifest import (
+    dbt_project_var,
+    models_watermarked_on_raw_loads,
+    parse_project,
+)
 from orchestration.deal_explanation import DealNotFoundError, explain_deal
 
 LOGGER = logging.getLogger("funnelhouse")
@@ -270,6 +274,9 @@ def _forget(args: argparse.Namespace) -> int:
         return 0
     use_dagster_home(settings)
     parse_project()  # before the job's modules load the asset graph from its manifest
+    with connect(settings) as con:
+        for schema, table in models_watermarked_on_raw_loads():
+            con.execute(f'drop table if exists "{schema}"."{table}"')
     from orchestration.jobs import TRANSFORM_JOB_NAME
     from orchestration.run_main import execute_main_job
 

@@ -3,6 +3,7 @@ own settings."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,3 +60,16 @@ def parse_project(*, warn_error: bool = False) -> Path:
 def dbt_project_var(name: str) -> Any:
     """A var's default in dbt_project.yml, its one home (calendar bounds, windows)."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][name]
+
+
+def models_watermarked_on_raw_loads() -> list[tuple[str, str]]:
+    """(schema, table) of every incremental model that takes the raw versions loaded since
+    its last build (`meta: {watermark: raw_load_sequence}`). Editing raw rows in place
+    (forgetting a person) adds no version, so these must be dropped to be rebuilt whole."""
+    nodes = json.loads(MANIFEST_PATH.read_text())["nodes"].values()
+    return [
+        (node["schema"], node["alias"])
+        for node in nodes
+        if node["resource_type"] == "model"
+        and node["config"].get("meta", {}).get("watermark") == "raw_load_sequence"
+    ]

@@ -44,6 +44,9 @@ renamed as (
         end as is_completed,
         _vanished as is_vanished,
 
+        -- load metadata: the raw version's place in its source's loads
+        _load_sequence,
+
         -- timestamps
         coalesce(
             {{ parse_utc_timestamp('completed_at') }},

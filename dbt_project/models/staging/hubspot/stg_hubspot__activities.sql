@@ -30,6 +30,9 @@ renamed as (
         ) as is_completed,
         _vanished as is_vanished,
 
+        -- load metadata: the raw version's place in its source's loads
+        _load_sequence,
+
         -- timestamps
         {{ parse_utc_timestamp('"timestamp"') }} as occurred_at
     from source

@@ -29,6 +29,9 @@ renamed as (
         coalesce(lower(done) = 'true', false) as is_completed,
         coalesce(_vanished or lower(is_deleted) = 'true', false) as is_vanished,
 
+        -- load metadata: the raw version's place in its source's loads
+        _load_sequence,
+
         -- timestamps
         coalesce(
             case when lower(done) = 'true' then {{ parse_utc_timestamp('marked_as_done_time') }} end,

@@ -38,6 +38,9 @@ renamed_tasks as (
         coalesce(lower("IsClosed") = 'true', false) as is_completed,
         coalesce(_vanished or lower("IsDeleted") = 'true', false) as is_vanished,
 
+        -- load metadata: the raw version's place in its source's loads
+        _load_sequence,
+
         -- timestamps: when completed, else when due (ActivityDate is a date)
         coalesce(
             case when lower("IsClosed") = 'true' then {{ parse_utc_timestamp('"CompletedDateTime"') }} end,
@@ -68,6 +71,9 @@ renamed_events as (
             {{ parse_utc_timestamp('"EndDateTime"') }} < {{ as_of_timestamp() }}, false
         ) as is_completed,
         coalesce(_vanished or lower("IsDeleted") = 'true', false) as is_vanished,
+
+        -- load metadata: the raw version's place in its source's loads
+        _load_sequence,
 
         -- timestamps: when it starts
         coalesce(
