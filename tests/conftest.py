@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from background_runs import BackgroundRun, start_follow_ups, stop_follow_ups
+from background_runs import FOLLOW_UPS, BackgroundRun, start_follow_ups, stop_follow_ups
 from shared_datasets import DATASETS, lay_out_csv_examples
 
 from ingestion.demo import resolve_as_of
@@ -155,16 +155,21 @@ SELECTED_FIXTURES: set[str] = set()
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Start the background worlds the selected tests need, before any test runs, and
-    run first the tests that need none of them (in their order), while they run."""
+    order the tests so that waiting for them comes as late as it can (see _waits_for)."""
     needed = {name for item in items for name in getattr(item, "fixturenames", ())}
     SELECTED_FIXTURES.update(needed)
     for name in sorted(BACKGROUND_RUNS.keys() & needed):
         if name == "multi_source_run" and not OLIST.is_dir():
             continue  # its fixture fails, naming what is missing
         BACKGROUND_RUNS[name].start()
-    items.sort(
-        key=lambda item: bool(BACKGROUND_RUNS.keys() & set(getattr(item, "fixturenames", ())))
-    )
+    items.sort(key=_waits_for)
+
+
+def _waits_for(item: pytest.Item) -> tuple[bool, bool]:
+    """Sort key: tests needing no world first, then those reading a world, and last those
+    needing a follow-up of the session's run (which only starts once that run ends)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(BACKGROUND_RUNS.keys() & fixtures), bool(FOLLOW_UPS.keys() & fixtures)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
