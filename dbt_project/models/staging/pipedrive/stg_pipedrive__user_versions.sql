@@ -11,10 +11,13 @@ renamed as (
         'pipedrive' as source_system,
         _source_instance as source_instance,
         id as owner_id,
+        -- Pipedrive's users listing names no team.
+        cast(null as {{ dbt.type_string() }}) as team_key,
 
         -- strings
         nullif(trim(name), '') as owner_name,
         email as owner_email,
+        cast(null as {{ dbt.type_string() }}) as team_name,
 
         -- booleans
         coalesce(lower(active_flag) = 'false', false) or _vanished as is_archived,
