@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -103,25 +104,52 @@ class BackgroundRun:
 
 FollowUp = Callable[[Any], Any]  # the session's PipelineRun -> what the tests check
 FOLLOW_UPS: dict[str, FollowUp] = {}
+# Each follow-up's rough cost in `funnelhouse` runs: the costliest start first, so the
+# suite never ends waiting on a long one that started last.
+FOLLOW_UP_RUNS: dict[str, int] = {}
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="follow-up")
 _started: dict[str, Future] = {}
+_starting = threading.Lock()
 
 
-def follow_up(fixture_name: str) -> Callable[[FollowUp], FollowUp]:
+def follow_up(fixture_name: str, runs: int = 1) -> Callable[[FollowUp], FollowUp]:
     """Register work on the session's run, started as soon as that run ends when a
-    selected test uses ``fixture_name``; the fixture gets its result."""
+    selected test uses ``fixture_name``; the fixture gets its result. ``runs``: how many
+    `funnelhouse` runs the work makes (see FOLLOW_UP_RUNS)."""
 
     def register(work: FollowUp) -> FollowUp:
         FOLLOW_UPS[fixture_name] = work
+        FOLLOW_UP_RUNS[fixture_name] = runs
         return work
 
     return register
 
 
 def start_follow_ups(session_run: Any, fixture_names: set[str]) -> None:
-    for name in sorted(fixture_names & FOLLOW_UPS.keys()):
-        if name not in _started:
-            _started[name] = _pool.submit(FOLLOW_UPS[name], session_run)
+    with _starting:
+        for name in sorted(fixture_names & FOLLOW_UPS.keys(), key=_costliest_first):
+            if name not in _started:
+                _started[name] = _pool.submit(FOLLOW_UPS[name], session_run)
+
+
+def start_follow_ups_when_done(finished: Callable[[], Any], fixture_names: set[str]) -> None:
+    """Start the follow-ups the moment the session's run ends (``finished`` waits for it
+    and returns it), in a thread of their own, rather than when the first test reading
+    that run comes up: the tests before it need no run, and the follow-ups' runs are the
+    suite's longest path. A failed run starts nothing: its fixture reports the failure."""
+
+    def start() -> None:
+        try:
+            session_run = finished()
+        except AssertionError:
+            return
+        start_follow_ups(session_run, fixture_names)
+
+    threading.Thread(target=start, name="follow-up-starter", daemon=True).start()
+
+
+def _costliest_first(name: str) -> tuple[int, str]:
+    return -FOLLOW_UP_RUNS[name], name
 
 
 def follow_up_result(fixture_name: str, session_run: Any) -> Any:

@@ -18,7 +18,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from background_runs import FOLLOW_UPS, BackgroundRun, start_follow_ups, stop_follow_ups
+from background_runs import (
+    FOLLOW_UPS,
+    BackgroundRun,
+    start_follow_ups,
+    start_follow_ups_when_done,
+    stop_follow_ups,
+)
 from shared_datasets import DATASETS, lay_out_csv_examples
 
 from ingestion.demo import resolve_as_of
@@ -162,6 +168,8 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         if name == "multi_source_run" and not OLIST.is_dir():
             continue  # its fixture fails, naming what is missing
         BACKGROUND_RUNS[name].start()
+    if "pipeline_run" in needed and needed & FOLLOW_UPS.keys():
+        start_follow_ups_when_done(lambda: _finished("pipeline_run"), needed)
     items.sort(key=_waits_for)
 
 

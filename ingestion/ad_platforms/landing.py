@@ -22,7 +22,7 @@ from ingestion.ad_platforms.objects import (
     META_ADS_COLUMNS,
 )
 from ingestion.ad_platforms.sync import WINDOW_DAYS, AdClient, ensure_raw_tables, sync_ad_spend
-from ingestion.hubspot.sync import ObjectStats
+from ingestion.raw.syncs import ObjectStats
 from ingestion.simulator import load_manifest
 from ingestion.simulator.ad_platforms_server import AdPlatformsServer
 from ingestion.simulator.server.httpd import DEMO_TOKEN

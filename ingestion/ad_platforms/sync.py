@@ -23,10 +23,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.hubspot.sync import ObjectStats
 from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.objects import RawObject
 from ingestion.raw.snapshot import ensure_raw_table, load_snapshot
+from ingestion.raw.syncs import ObjectStats
 from ingestion.retrying_http import RequestStats
 from ingestion.warehouse import transaction
 

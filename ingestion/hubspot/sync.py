@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -46,28 +46,13 @@ from ingestion.hubspot.records import CRM_OBJECTS, ENGAGEMENT_TYPES, CrmObject
 from ingestion.hubspot.spool import Spool
 from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.snapshot import LoadStats, load_snapshot, vanish
+from ingestion.raw.syncs import ObjectStats
 from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)
 CURSOR_SCHEMA = "raw_hubspot"
 # What lands in one transaction each, in sync order (None: owners and pipelines).
 GROUPS = (None, *CRM_OBJECTS, objects.ENGAGEMENTS, objects.FORM_SUBMISSIONS)
-
-
-@dataclass(frozen=True)
-class ObjectStats:
-    """One object's part of a sync, for Dagster metadata and logs."""
-
-    object: str
-    mode: str  # "full" or "incremental"
-    rows_read: int
-    rows_inserted: int
-    rows_quarantined: int
-    rows_vanished: int
-    pages: int  # API pages (or batch responses) this object's rows came from
-    requests: int  # HTTP requests made for it, retries included
-    retries: int
-    cursor: str | None  # the stored cursor after the sync (engagements: the oldest type's)
 
 
 def sync_hubspot(

@@ -6,13 +6,11 @@ and syncs it with the real connector, so every demo run exercises production's c
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
+from typing import Unpack
 
 import duckdb
 
-from ingestion.hubspot.sync import ObjectStats
 from ingestion.pipedrive.client import PipedriveClient
 from ingestion.pipedrive.objects import ACTIVITIES, DEAL_FLOW, DEALS, PERSONS, USERS
 from ingestion.pipedrive.records import (
@@ -24,70 +22,25 @@ from ingestion.pipedrive.records import (
 )
 from ingestion.pipedrive.sync import sync_pipedrive
 from ingestion.raw.snapshot import ensure_raw_table
+from ingestion.raw.syncs import ObjectStats, SyncRun, sync_from_cursors
 from ingestion.simulator.pipedrive_server import PipedriveServer
 from ingestion.simulator.server.httpd import DEMO_TOKEN
 
 
-def _sync(
-    con: duckdb.DuckDBPyConnection,
-    client: PipedriveClient,
-    *,
-    load_id: str,
-    loaded_at: datetime,
-    work_dir: Path,
-    progress: Callable[[str], None],
-) -> dict[str, ObjectStats]:
-    work_dir.mkdir(parents=True, exist_ok=True)
-    return sync_pipedrive(
-        con,
-        client,
-        full=False,
-        load_id=load_id,
-        loaded_at=loaded_at,
-        progress=progress,
-        work_dir=work_dir,
-    )
-
-
 def land_pipedrive_api(
-    con: duckdb.DuckDBPyConnection,
-    base_url: str,
-    *,
-    load_id: str,
-    loaded_at: datetime,
-    work_dir: Path,
-    progress: Callable[[str], None] = lambda _: None,
+    con: duckdb.DuckDBPyConnection, base_url: str, **run: Unpack[SyncRun]
 ) -> dict[str, ObjectStats]:
     """Sync a real Pipedrive company (token from PIPEDRIVE_API_TOKEN), incrementally."""
-    return _sync(
-        con,
-        PipedriveClient(base_url),
-        load_id=load_id,
-        loaded_at=loaded_at,
-        work_dir=work_dir,
-        progress=progress,
-    )
+    return sync_from_cursors(sync_pipedrive, con, PipedriveClient(base_url), **run)
 
 
 def land_pipedrive_demo(
-    con: duckdb.DuckDBPyConnection,
-    world_dir: Path,
-    *,
-    load_id: str,
-    loaded_at: datetime,
-    work_dir: Path,
-    progress: Callable[[str], None] = lambda _: None,
+    con: duckdb.DuckDBPyConnection, world_dir: Path, **run: Unpack[SyncRun]
 ) -> dict[str, ObjectStats]:
     """Serve the simulated world over Pipedrive's API on loopback and sync it."""
     with PipedriveServer(world_dir, token=DEMO_TOKEN) as server:
-        return _sync(
-            con,
-            PipedriveClient(server.base_url, token=DEMO_TOKEN),
-            load_id=load_id,
-            loaded_at=loaded_at,
-            work_dir=work_dir,
-            progress=progress,
-        )
+        client = PipedriveClient(server.base_url, token=DEMO_TOKEN)
+        return sync_from_cursors(sync_pipedrive, con, client, **run)
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:

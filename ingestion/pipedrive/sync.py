@@ -33,7 +33,6 @@ import duckdb
 
 from ingestion.hubspot.reads import Landing, Reader, Tally
 from ingestion.hubspot.spool import Spool
-from ingestion.hubspot.sync import ObjectStats
 from ingestion.pipedrive import records
 from ingestion.pipedrive.client import PipedriveClient
 from ingestion.pipedrive.objects import (
@@ -49,6 +48,7 @@ from ingestion.pipedrive.objects import (
 from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.objects import RawObject
 from ingestion.raw.snapshot import LoadStats, load_snapshot
+from ingestion.raw.syncs import ObjectStats
 from ingestion.warehouse import transaction
 
 OVERLAP = timedelta(minutes=5)

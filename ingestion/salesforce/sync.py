@@ -30,9 +30,9 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.hubspot.spool import Spool
-from ingestion.hubspot.sync import ObjectStats
 from ingestion.raw.cursors import read_cursor, write_cursor
 from ingestion.raw.snapshot import LoadStats, load_snapshot
+from ingestion.raw.syncs import ObjectStats
 from ingestion.salesforce.client import SalesforceClient
 from ingestion.salesforce.objects import OBJECTS, SalesforceObject
 from ingestion.warehouse import transaction

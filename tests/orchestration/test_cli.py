@@ -96,7 +96,7 @@ def _kill_during_dbt_build(run: PipelineRun) -> None:
     assert any("dbt: built" in line for line in seen), "".join(seen)
 
 
-@follow_up("rerun")
+@follow_up("rerun", runs=2)  # a run killed midway, then a whole run
 def _kill_and_rerun(pipeline_run) -> Rerun:
     """The session's run again on a copy of its home, killed during dbt's build, then run
     once more while a BI tool holds the serving copy open."""
