@@ -162,14 +162,14 @@ def _run(args: argparse.Namespace) -> int:
     with connect(settings):
         pass
     use_dagster_home(settings)
-    LOGGER.info("prepare: parsing the dbt project")
-    _timed(phases, "prepare", parse_project)
 
     def progress(message: str) -> None:
         LOGGER.info("generate: %s", message)
 
     _timed(phases, "generate", lambda: ensure_demo_world(settings, progress))
     as_of = resolve_as_of(settings)
+    LOGGER.info("prepare: parsing the dbt project")
+    _timed(phases, "prepare", lambda: parse_project(dbt_vars=settings.dbt_vars(as_of)))
 
     # Imported here: loading Dagster and the asset graph takes seconds that --help and
     # bad input should not pay.
@@ -233,7 +233,8 @@ def _backfill(args: argparse.Namespace) -> int:
     with connect(settings):  # fail before any work if the warehouse cannot be written
         pass
     use_dagster_home(settings)
-    parse_project()  # before the job's modules load the asset graph from its manifest
+    # Before the job's modules load the asset graph from its manifest.
+    parse_project(dbt_vars=settings.dbt_vars(as_of))
     from orchestration.jobs import DAILY_SNAPSHOTS_JOB_NAME, partition_range_tags
     from orchestration.run_main import execute_main_job
 
@@ -273,7 +274,9 @@ def _forget(args: argparse.Namespace) -> int:
         print("forget: no record holds that person; nothing changed")
         return 0
     use_dagster_home(settings)
-    parse_project()  # before the job's modules load the asset graph from its manifest
+    as_of = resolve_as_of(settings)
+    # Before the job's modules load the asset graph from its manifest.
+    parse_project(dbt_vars=settings.dbt_vars(as_of))
     with connect(settings) as con:
         for schema, table in models_watermarked_on_raw_loads():
             con.execute(f'drop table if exists "{schema}"."{table}"')
@@ -281,7 +284,7 @@ def _forget(args: argparse.Namespace) -> int:
     from orchestration.run_main import execute_main_job
 
     LOGGER.info("forget: rebuilding everything downstream of the raw tables")
-    outcome = execute_main_job(settings, resolve_as_of(settings), job_name=TRANSFORM_JOB_NAME)
+    outcome = execute_main_job(settings, as_of, job_name=TRANSFORM_JOB_NAME)
     if not outcome.success:
         print("forget: the rebuild FAILED; rerun `funnelhouse forget` with the same person:")
         print("\n".join(f"  {failure}" for failure in outcome.failures))

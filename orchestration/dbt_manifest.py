@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,12 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
-def parse_project(*, warn_error: bool = False) -> Path:
-    """Run `dbt parse`; raise with dbt's own output when the project does not parse."""
+def parse_project(*, warn_error: bool = False, dbt_vars: Mapping[str, Any] | None = None) -> Path:
+    """Run `dbt parse`; raise with dbt's own output when the project does not parse.
+
+    ``dbt_vars``: the vars the run's dbt invocations will pass. dbt re-parses the whole
+    project when the vars differ from those of the last parse; Dagster hands each
+    invocation this parse's state, so parsing with the run's vars makes theirs partial."""
     command = [dbt_executable()]
     if warn_error:
         command.append("--warn-error")
@@ -49,6 +54,8 @@ def parse_project(*, warn_error: bool = False) -> Path:
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
     ]
+    if dbt_vars is not None:
+        command += ["--vars", json.dumps(dbt_vars)]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise RuntimeError(

@@ -52,6 +52,12 @@ def test_dbt_docs_hold_the_lineage_of_every_mart(pipeline_run):
     assert '"parent_map"' in page, "the static page embeds the manifest (lineage)"
     for model in ("model.funnelhouse.deals_needing_follow_up", "model.funnelhouse.lead_funnel"):
         assert model in page
+    # ...and the catalog, read from the warehouse the run built: each mart's real columns.
+    assert (
+        '"model.funnelhouse.deals_needing_follow_up": {"metadata": {"type": "BASE TABLE", '
+        '"schema": "marts"'
+    ) in page
+    assert '"deal_key": {"type": "VARCHAR", "index": 1, "name": "deal_key"' in page
 
 
 def test_report_command_rebuilds_the_report(pipeline_run, cli, tmp_path):
