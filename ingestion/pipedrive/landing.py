@@ -12,12 +12,13 @@ from typing import Unpack
 import duckdb
 
 from ingestion.pipedrive.client import PipedriveClient
-from ingestion.pipedrive.objects import ACTIVITIES, DEAL_FLOW, DEALS, PERSONS, USERS
+from ingestion.pipedrive.objects import ACTIVITIES, DEAL_FLOW, DEALS, PERSONS, TEAMS, USERS
 from ingestion.pipedrive.records import (
     ACTIVITY_COLUMNS,
     DEAL_COLUMNS,
     FLOW_COLUMNS,
     PERSON_COLUMNS,
+    TEAM_COLUMNS,
     USER_COLUMNS,
 )
 from ingestion.pipedrive.sync import sync_pipedrive
@@ -45,14 +46,15 @@ def land_pipedrive_demo(
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw_pipedrive tables dbt stages (deals, their flow, activities, persons,
-    users) with their columns if no sync has landed yet, so the dbt staging models always have a
-    (possibly empty) table to read."""
+    users, teams) with their columns if no sync has landed yet, so the dbt staging models
+    always have a (possibly empty) table to read."""
     tables = (
         (DEALS, DEAL_COLUMNS),
         (DEAL_FLOW, FLOW_COLUMNS),
         (ACTIVITIES, ACTIVITY_COLUMNS),
         (PERSONS, PERSON_COLUMNS),
         (USERS, USER_COLUMNS),
+        (TEAMS, TEAM_COLUMNS),
     )
     for obj, columns in tables:
         ensure_raw_table(con, obj, [(column, "VARCHAR") for column in columns])

@@ -2,7 +2,7 @@
 
 Every column lands as text, as the API rendered it (numbers and booleans as their JSON
 text, lists and objects as JSON), so a field changing type never breaks a load; staging
-casts. v2 timestamps are ISO with Z; v1 ones (users, deal_flow) are naive UTC.
+casts. v2 timestamps are ISO with Z; v1 ones (users, teams, deal_flow) are naive UTC.
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ USERS = _entity(
     # The API's user also has a phone and a picture, where the account holds them.
     employee=EmployeeData(owner_id="id", email="email", name="name", cleared=("phone", "icon_url")),
 )
+# Legacy teams (GET /v1/legacyTeams), each with its members' user ids (``users``, JSON).
+TEAMS = _entity("teams", updated=None)
 PERSONS = _entity("persons", personal=PersonalData(person_id="id", email="emails"))
 ORGANIZATIONS = _entity("organizations")
 
-REFERENCE: tuple[RawObject, ...] = (PIPELINES, STAGES, USERS, PERSONS, ORGANIZATIONS)
+REFERENCE: tuple[RawObject, ...] = (PIPELINES, STAGES, USERS, TEAMS, PERSONS, ORGANIZATIONS)
 OBJECTS: tuple[RawObject, ...] = (DEALS, DEAL_FLOW, ACTIVITIES, *REFERENCE)

@@ -83,6 +83,8 @@ ACTIVITY_COLUMNS = (
 PERSON_COLUMNS = ("id", "org_id", "add_time", "is_deleted")
 # The user fields dbt staging reads; users land like persons, with whatever the listing has.
 USER_COLUMNS = ("id", "name", "email", "active_flag", "modified")
+# The team fields dbt staging reads (a company without teams lands none).
+TEAM_COLUMNS = ("id", "name", "users", "active_flag", "deleted_flag")
 CUSTOM_KEY = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -176,7 +178,7 @@ def flow_batch(deal_id: int, items: list[dict]) -> pa.RecordBatch:
 
 
 def reference_batch(records: list[dict], names: list[str]) -> pa.RecordBatch:
-    """Reference records (pipelines, stages, users, persons, organizations) as rows of
+    """Reference records (pipelines, stages, users, teams, persons, organizations) as rows of
     ``names``: every top-level field any of them has, in first-seen order."""
     rows = [{c: text(r.get(c)) for c in names} for r in records]
     return pa.RecordBatch.from_pylist(rows, schema=strings(names))

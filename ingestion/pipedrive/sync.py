@@ -1,8 +1,8 @@
 """Sync Pipedrive into ``raw_pipedrive`` over its API: full snapshots or incremental reads.
 
 Three groups, each spooled to temporary Parquet and landed through the raw loader in ONE
-DuckDB transaction: the reference data (pipelines, stages, users, persons, organizations,
-small enough to read whole every time), the deals with their flow and cursor, then the
+DuckDB transaction: the reference data (pipelines, stages, teams, users, persons,
+organizations, small enough to read whole every time), the deals with their flow and cursor, then the
 activities with theirs. A crash at any point leaves every table and cursor as the last
 commit left them, and a rerun neither loses nor duplicates anything.
 
@@ -35,6 +35,7 @@ from ingestion.hubspot.reads import Landing, Reader, Tally
 from ingestion.hubspot.spool import Spool
 from ingestion.pipedrive import records
 from ingestion.pipedrive.client import PipedriveClient
+from ingestion.pipedrive.errors import PipedriveRequestError
 from ingestion.pipedrive.objects import (
     ACTIVITIES,
     DEAL_FLOW,
@@ -43,6 +44,7 @@ from ingestion.pipedrive.objects import (
     PERSONS,
     PIPELINES,
     STAGES,
+    TEAMS,
     USERS,
 )
 from ingestion.raw.cursors import read_cursor, write_cursor
@@ -144,13 +146,16 @@ def _landing(reader: Reader, obj: RawObject, complete: bool) -> Landing:
 
 
 def _read_reference(reader: Reader) -> list[Landing]:
-    """Every pipeline, stage, user, person and organization: complete snapshots.
+    """Every pipeline, stage, user, team, person and organization: complete snapshots.
 
     Their columns are whatever fields the records have, known only once all are read, so
     pages go to a JSON-lines file first (persons grow with the account; memory must not)
     and are spooled from it with the columns of all of them."""
     landings = []
     reads = [(obj, lambda path=path: reader.client.pages(path)) for obj, path in REFERENCE_PATHS]
+    # Teams land before users: a user's version then sees the teams of its own sync
+    # (stg_pipedrive__user_versions dates team moves by the loads' order).
+    reads.append((TEAMS, lambda: iter([_teams(reader.client)])))
     reads.append((USERS, lambda: iter([reader.client.get("/v1/users").get("data") or []])))
     for obj, pages in reads:
         columns: dict[str, None] = {}
@@ -169,6 +174,17 @@ def _read_reference(reader: Reader) -> list[Landing]:
                 reader.spool.add(obj.name, batch)
         landings.append(_landing(reader, obj, complete=True))
     return landings
+
+
+def _teams(client: PipedriveClient) -> list[dict]:
+    """The company's legacy teams; none when its plan has no teams (HTTP 403), so teams
+    landed before a downgrade vanish, as they did from the account."""
+    try:
+        return client.get("/v1/legacyTeams").get("data") or []
+    except PipedriveRequestError as exc:
+        if exc.status == 403:
+            return []
+        raise
 
 
 def _read_deals(reader: Reader, since: str | None) -> tuple[list[Landing], str | None]:

@@ -2,25 +2,29 @@
 
 The multi-source world serves one set of owners through HubSpot, Salesforce and Pipedrive:
 each CRM's deals must name the world's owner of the deal, with the team the world gives
-them (Salesforce's Department; Pipedrive's users name no team). Then, on a copy of that
-run, one Salesforce user moves to another team and afterwards wins an open deal: the team
-history gets a second spell, and win rates credit each deal to the team its owner was in
-when it closed.
+them (Salesforce's Department; the Pipedrive legacy team listing the user). Then, on a
+copy of that run, one Salesforce user moves to another team and afterwards wins an open
+deal: the team history gets a second spell, and win rates credit each deal to the team
+its owner was in when it closed; a Pipedrive user moved between teams (only the teams'
+member lists change) gets a second spell from the sync that saw the move.
 """
 
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import duckdb
 import pandas as pd
 import pytest
 
+from ingestion.pipedrive.client import PipedriveClient
+from ingestion.pipedrive.sync import sync_pipedrive
 from ingestion.salesforce.client import SalesforceClient
 from ingestion.salesforce.sync import sync_salesforce
 from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.simulator import read_table
+from ingestion.simulator.pipedrive_server import PipedriveServer
 from ingestion.simulator.salesforce_server import SalesforceServer
 from orchestration.dbt_manifest import dbt_executable
 
@@ -63,13 +67,10 @@ def test_each_crms_deals_name_the_worlds_owner_and_team(multi_source_run, world_
     assert (deals.owner_name == world_owners.owner_name.reindex(owner).to_numpy()).all()
     closed = deals[deals.owner_at_close_key.notna()]
     at_close = closed.owner_at_close_key.map(lambda key: _world_id(source, key))
-    if source == "salesforce":
-        assert (deals.team_name == world_owners.team_name.reindex(owner).to_numpy()).all()
-        # The world's owners never change teams: the team at close is the owner's team.
-        expected = world_owners.team_name.reindex(at_close).to_numpy()
-        assert len(closed) > 50 and (closed.team_at_close == expected).all()
-    else:  # Pipedrive's users listing names no team
-        assert deals.team_name.isna().all() and closed.team_at_close.isna().all()
+    assert (deals.team_name == world_owners.team_name.reindex(owner).to_numpy()).all()
+    # The world's owners never change teams: the team at close is the owner's team.
+    expected = world_owners.team_name.reindex(at_close).to_numpy()
+    assert len(closed) > 50 and (closed.team_at_close == expected).all()
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,26 @@ def team_change(multi_source_run):
                 loaded_at=datetime.now(UTC),
                 work_dir=run.settings.temp_directory,
             )
+    # A Pipedrive user moves too: only the teams' member lists change.
+    pipedrive_owner, pipedrive_old_team = run.query(
+        """select owner_key, team_name from intermediate.int_owners
+        where source_system = 'pipedrive' order by owner_key limit 1"""
+    )[0]
+    # Synced the morning after the world ends.
+    move_landed = datetime.combine(run.as_of + timedelta(days=1), time(6), tzinfo=UTC)
+    with PipedriveServer(run.world_dir, token=TOKEN) as server:
+        teams = server.world.teams
+        new_team_id = min(i for i, team in teams.items() if team["name"] != pipedrive_old_team)
+        server.world.move_user(int(pipedrive_owner.split(":", 2)[2]), new_team_id)
+        with duckdb.connect(str(run.settings.warehouse_path)) as con:
+            sync_pipedrive(
+                con,
+                PipedriveClient(server.base_url, token=TOKEN),
+                full=False,
+                load_id="pipedrive-team-change",
+                loaded_at=move_landed,
+                work_dir=run.settings.temp_directory,
+            )
     as_of = run.as_of + timedelta(days=1)  # the edits happen the day after the world ends
     home = run.settings.home
     variables = (
@@ -142,6 +163,9 @@ def team_change(multi_source_run):
         "open_deal": open_deal,
         "moved_at": _naive_utc(moved_at),
         "won_at": _naive_utc(won_at),
+        "pipedrive_owner": pipedrive_owner,
+        "pipedrive_teams": (pipedrive_old_team, teams[new_team_id]["name"]),
+        "pipedrive_move_landed": move_landed.replace(tzinfo=None),
     }
 
 
@@ -157,6 +181,20 @@ def test_a_team_change_between_syncs_is_a_second_spell(team_change):
         (2, change["new_team"], change["moved_at"], None),
     ]
     assert change["old_team"] is not None and change["new_team"] != change["old_team"]
+
+
+def test_a_pipedrive_user_moved_between_teams_gets_a_spell_from_the_sync_that_saw_it(
+    team_change,
+):
+    old_team, new_team = team_change["pipedrive_teams"]
+    spells = team_change["run"].query(
+        """select spell_number, team_name, valid_from, valid_to
+        from intermediate.int_owner_team_history where owner_key = ? order by spell_number""",
+        [team_change["pipedrive_owner"]],
+    )
+    landed = team_change["pipedrive_move_landed"]
+    assert spells == [(1, old_team, None, landed), (2, new_team, landed, None)]
+    assert old_team is not None and new_team != old_team
 
 
 def test_win_rates_credit_the_team_at_each_close(team_change):

@@ -69,6 +69,7 @@ class PipedriveApp:
             ),
             (re.compile(r"^/v1/users$"), self._users),
             (re.compile(r"^/v1/users/me$"), self._me),
+            (re.compile(r"^/v1/legacyTeams$"), self._teams),
             (re.compile(r"^/v1/dealFields$"), self._v1_list(lambda: self.world.fields)),
             (re.compile(r"^/v1/deals/(?P<deal>\d+)/flow$"), self._v1_list(self._flow)),
         )
@@ -210,6 +211,12 @@ class PipedriveApp:
 
     def _users(self, query: dict) -> tuple[dict, bool]:
         return {"success": True, "data": self.world.users}, False
+
+    def _teams(self, query: dict) -> tuple[dict, bool]:
+        if not self.world.teams_enabled:
+            raise _ClientError(403, "Teams are not available on this company's plan")
+        teams = [{**team, "users": list(team["users"])} for team in self.world.teams.values()]
+        return {"success": True, "data": teams}, False
 
     def _me(self, query: dict) -> tuple[dict, bool]:
         user = self.world.users[0]

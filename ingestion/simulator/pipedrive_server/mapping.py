@@ -4,7 +4,8 @@ Pipedrive ids are integers, the world's are strings, so the mapping is written d
 once and both the server and the tests use it:
 
 - deals, persons (HubSpot contacts), organizations (companies) and users (owners) keep
-  their world id, as an integer (``"12000000284"`` -> ``12000000284``);
+  their world id, as an integer (``"12000000284"`` -> ``12000000284``), and so do the
+  owners' teams, served as legacy teams (``GET /v1/legacyTeams``) listing their members;
 - pipelines are numbered 1, 2, ... in the world's display order (``default`` -> 1,
   ``7654321`` -> 2 in every generated world);
 - stages are numbered 1, 2, ... across pipelines, in pipeline then stage display order,

@@ -76,7 +76,11 @@ class PipedriveWorld:
             for i, key in enumerate(STANDARD_FIELDS)
         ]
         self.add_field(FORECAST_FIELD, options=FORECAST_OPTIONS)
-        self.users = [_user(r) for r in read_table(world_dir, "owners").to_pylist()]
+        owners = read_table(world_dir, "owners").to_pylist()
+        self.users = [_user(r) for r in owners]
+        self.teams = _teams(owners)
+        # Teams are a feature of the upper plans: without it, legacyTeams answers 403.
+        self.teams_enabled = True
         self.persons = {
             int(r["id"]): _person(r)
             for r in read_table(world_dir, "contacts").to_pylist()
@@ -294,6 +298,16 @@ class PipedriveWorld:
             self._activity_order = None
             return stamp
 
+    def move_user(self, user_id: int, team_id: int) -> None:
+        """Move a user into another team, out of every other: only the teams' member
+        lists change (a legacy team has no modification time; the user record is untouched)."""
+        with self.lock:
+            for team in self.teams.values():
+                if user_id in team["users"]:
+                    team["users"].remove(user_id)
+            self.teams[team_id]["users"].append(user_id)
+            self.teams[team_id]["users"].sort()
+
     def delete_activity(self, activity_id: int) -> str:
         """Delete an activity: it keeps listing, with is_deleted true, until purged."""
         return self.update_activity(activity_id, {"is_deleted": True})
@@ -374,6 +388,30 @@ def _user(row: dict) -> dict:
         "created": v1_time(row["created_at"]),
         "modified": v1_time(row["updated_at"]),
     }
+
+
+def _teams(owners: list[dict]) -> dict[int, dict]:
+    """The world's teams as Pipedrive legacy teams, each listing its members' user ids;
+    its manager is its first member."""
+    members: dict[tuple[int, str], list[int]] = {}
+    for row in owners:
+        if row["team_id"]:
+            members.setdefault((int(row["team_id"]), row["team_name"]), []).append(int(row["id"]))
+    teams = {}
+    for (team_id, name), users in sorted(members.items()):
+        users.sort()
+        teams[team_id] = {
+            "id": team_id,
+            "name": name,
+            "description": None,
+            "manager_id": users[0],
+            "users": users,
+            "active_flag": 1,
+            "deleted_flag": 0,
+            "add_time": v1_time(min(r["created_at"] for r in owners)),
+            "created_by_user_id": users[0],
+        }
+    return teams
 
 
 def _person(row: dict) -> dict:

@@ -109,7 +109,8 @@ def expected_flow(server) -> list[tuple]:
 
 
 def assert_raw_matches_server(con, server) -> None:
-    """Deals (but the quarantined), their whole flow, stages and pipelines equal the server's."""
+    """Deals (but the quarantined), their whole flow, stages, pipelines and teams equal the
+    server's."""
     skip = quarantined(con)
     assert raw_current(con, "deals", DEAL_COLUMNS) == expected_deals(server, skip)
     assert raw_current(con, "deal_flow", FLOW_COLUMNS) == expected_flow(server)
@@ -119,6 +120,16 @@ def assert_raw_matches_server(con, server) -> None:
     assert raw_current(con, "stages", ["id", "name", "pipeline_id"]) == stages
     pipelines = sorted((str(p["id"]), p["name"]) for p in server.world.pipelines.values())
     assert raw_current(con, "pipelines", ["id", "name"]) == pipelines
+    assert raw_current(con, "teams", ["id", "name", "users"]) == expected_teams(server)
+
+
+def expected_teams(server) -> list[tuple]:
+    """The server's teams as raw holds them: members as the JSON list the API sent."""
+    teams = server.world.teams.values() if server.world.teams_enabled else []
+    return sorted(
+        ((str(t["id"]), t["name"], json.dumps(t["users"], separators=(",", ":"))) for t in teams),
+        key=repr,
+    )
 
 
 def cursor(con, name: str = "deals") -> str | None:

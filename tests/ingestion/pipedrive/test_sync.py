@@ -127,6 +127,39 @@ def test_incremental_sync_lands_an_edit_and_flags_a_deletion(sync, con, server):
     assert sum(s.rows_inserted for s in sync().values()) == 0  # nothing changed since
 
 
+def test_a_team_move_is_a_new_version_of_the_teams_before_the_users(sync, con, server):
+    sync(full=True)
+    first, *_ = sorted(server.world.teams)
+    user = server.world.teams[first]["users"][0]
+    other = next(t for t in sorted(server.world.teams) if t != first)
+    server.world.move_user(user, other)
+
+    stats = sync()
+
+    assert stats["teams"].rows_inserted == 2 and stats["users"].rows_inserted == 0
+    assert_raw_matches_server(con, server)
+    members = dict(raw_current(con, "teams", ["id", "users"]))
+    assert user not in json.loads(members[str(first)])
+    assert user in json.loads(members[str(other)])
+    # Within a sync, teams land before users (stg_pipedrive__user_versions relies on it).
+    order = con.execute(
+        "select object from raw_pipedrive._loads where load_id = 'L1' "
+        "and object in ('teams', 'users') order by load_sequence"
+    ).fetchall()
+    assert order == [("teams",), ("users",)]
+
+
+def test_a_plan_without_teams_lands_none_and_the_rest_as_usual(sync, con, server):
+    sync(full=True)
+    server.world.teams_enabled = False  # a downgrade: legacyTeams answers 403 from now on
+
+    stats = sync()
+
+    assert stats["teams"].rows_vanished == len(server.world.teams) > 1
+    assert raw_current(con, "teams", ["id"]) == []
+    assert_raw_matches_server(con, server)
+
+
 def test_rate_limit_reset_is_honoured_then_a_storm_fails_clearly(sync, con, server, client, clock):
     sync(full=True)
     server.world.update_deal(_open_deals(server)[0], {"value": 5})
