@@ -2,9 +2,9 @@
 
 Three groups, each spooled to temporary Parquet and landed through the raw loader in ONE
 DuckDB transaction: the reference data (pipelines, stages, teams, users, persons,
-organizations, small enough to read whole every time), the deals with their flow and cursor, then the
-activities with theirs. A crash at any point leaves every table and cursor as the last
-commit left them, and a rerun neither loses nor duplicates anything.
+organizations, small enough to read whole every time), the deals with their flow and
+cursor, then the activities with theirs. A crash at any point leaves every table and
+cursor as the last commit left them, and a rerun neither loses nor duplicates anything.
 
 Deals are read from the v2 listing sorted by ``update_time``. Incremental reads ask for
 ``updated_since`` the cursor minus an overlap (v2 times have whole seconds, and several
