@@ -77,11 +77,15 @@ def _build(
     settings: SettingsResource,
     extra_vars: Mapping[str, str],
 ) -> Iterator[Any]:
-    """`dbt build` of the context's selection with the run's settings as vars."""
+    """`dbt build` of the context's selection with the run's settings as vars.
+
+    Unit tests are left out, as dbt advises for production: their inputs are fixed rows,
+    so they test the project's SQL, not the data, and the test suite runs them."""
     config = settings.load()
     dbt_vars = {**config.dbt_vars(resolve_as_of(config)), **extra_vars}
     progress = reporter(context, "dbt")
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
+    invocation = dbt.cli(args, context=context)
     try:
         for event in invocation.stream():
             message = _describe(event)

@@ -148,6 +148,8 @@ def team_change(multi_source_run):
         "+win_rates",
         "--exclude",
         "resource_type:seed",
+        "--exclude-resource-type",
+        "unit_test",  # tests/warehouse/test_dbt_unit_tests.py runs them
     ]
     command += ["--vars", variables]
     command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]

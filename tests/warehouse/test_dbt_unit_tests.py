@@ -1,0 +1,34 @@
+"""dbt's unit tests, which the main job leaves out (their inputs are fixed rows: they test
+the project's SQL, not the data): every one of them runs here, once, and passes.
+
+They need the relations they read to exist, for their column types, so they run on a
+copy of the session's warehouse (dbt may create temporary tables there)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+
+from ingestion.settings import DBT_PROJECT_DIR
+from orchestration.dbt_manifest import dbt_executable
+
+
+def test_every_dbt_unit_test_passes(pipeline_run, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(pipeline_run.settings.warehouse_path, warehouse)
+    settings = replace(pipeline_run.settings, warehouse=warehouse)
+    target = tmp_path / "target"
+    command = [dbt_executable(), "test", "--select", "test_type:unit"]
+    command += ["--vars", json.dumps(settings.dbt_vars(pipeline_run.as_of))]
+    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    command += ["--target-path", str(target), "--log-path", str(tmp_path / "logs")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    defined = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", done.stdout)
+    assert summary is not None, done.stdout[-2000:]
+    assert tuple(map(int, summary.groups())) == (len(defined), 0, 0, 0)
+    assert len(defined) > 30
