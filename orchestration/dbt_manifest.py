@@ -69,11 +69,11 @@ def dbt_project_var(name: str) -> Any:
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"][name]
 
 
-def models_watermarked_on_raw_loads() -> list[tuple[str, str]]:
+def models_watermarked_on_raw_loads(manifest: Path = MANIFEST_PATH) -> list[tuple[str, str]]:
     """(schema, table) of every incremental model that takes the raw versions loaded since
     its last build (`meta: {watermark: raw_load_sequence}`). Editing raw rows in place
     (forgetting a person) adds no version, so these must be dropped to be rebuilt whole."""
-    nodes = json.loads(MANIFEST_PATH.read_text())["nodes"].values()
+    nodes = json.loads(manifest.read_text())["nodes"].values()
     return [
         (node["schema"], node["alias"])
         for node in nodes

@@ -2,7 +2,8 @@
 the project's SQL, not the data): every one of them runs here, once, and passes.
 
 They need the relations they read to exist, for their column types, so they run on a
-copy of the session's warehouse (dbt may create temporary tables there)."""
+copy of the session's warehouse (dbt may create temporary tables there), as a follow-up
+of the session's run, beside the tests reading it."""
 
 from __future__ import annotations
 
@@ -12,22 +13,40 @@ import shutil
 import subprocess
 from dataclasses import replace
 
+import pytest
+from background_runs import follow_up, follow_up_result
+
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.dbt_manifest import dbt_executable
 
 
-def test_every_dbt_unit_test_passes(pipeline_run, tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
+@follow_up("dbt_unit_tests")
+def _run_the_unit_tests(pipeline_run) -> tuple[subprocess.CompletedProcess, dict]:
+    """`dbt test --select test_type:unit` on a copy of the session's warehouse, and the
+    unit tests the project defines."""
+    folder = pipeline_run.settings.home.parent / "unit_tests"
+    folder.mkdir()
+    warehouse = folder / "warehouse.duckdb"
     shutil.copy(pipeline_run.settings.warehouse_path, warehouse)
     settings = replace(pipeline_run.settings, warehouse=warehouse)
-    target = tmp_path / "target"
+    target = folder / "target"
     command = [dbt_executable(), "test", "--select", "test_type:unit"]
     command += ["--vars", json.dumps(settings.dbt_vars(pipeline_run.as_of))]
     command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(target), "--log-path", str(tmp_path / "logs")]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+    command += ["--target-path", str(target), "--log-path", str(folder / "logs")]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
     defined = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    return done, defined
+
+
+@pytest.fixture(scope="module")
+def dbt_unit_tests(pipeline_run) -> tuple[subprocess.CompletedProcess, dict]:
+    return follow_up_result("dbt_unit_tests", pipeline_run)
+
+
+def test_every_dbt_unit_test_passes(dbt_unit_tests):
+    done, defined = dbt_unit_tests
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
     summary = re.search(r"PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", done.stdout)
     assert summary is not None, done.stdout[-2000:]
     assert tuple(map(int, summary.groups())) == (len(defined), 0, 0, 0)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from background_runs import follow_up, follow_up_result
 
 from ingestion.demo import land_demo_world
 from ingestion.settings import DBT_PROJECT_DIR
@@ -58,33 +59,47 @@ def _differences(left: Path, right: Path, table: str) -> tuple[int, int]:
     return only_left, only_right
 
 
-@pytest.fixture(scope="module")
-def incremental_models(pipeline_run) -> list[str]:
-    models = [f"{schema}.{table}" for schema, table in models_watermarked_on_raw_loads()]
+def _incremental_models(pipeline_run) -> list[str]:
+    manifest = pipeline_run.settings.home / "dbt_target" / "manifest.json"  # the run's own
+    models = [f"{schema}.{table}" for schema, table in models_watermarked_on_raw_loads(manifest)]
     assert "intermediate.int_activities" in models
     return models
 
 
-@pytest.fixture(scope="module")
-def next_day(pipeline_run, incremental_models, tmp_path_factory) -> tuple[NextDay, dict]:
+@follow_up("next_day")
+def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     """The session's warehouse with one more day landed, built incrementally
     (``incremental``), rebuilt in full (``full``) and built again with nothing new
-    (``rerun``, beside a copy of ``incremental`` taken before it)."""
-    folder = tmp_path_factory.mktemp("incremental")
+    (``rerun``, beside a copy of ``incremental`` taken before it); and the incremental
+    models. Three dbt runs: a follow-up, so they overlap the tests reading the run."""
+    folder = pipeline_run.settings.home.parent / "incremental"
+    folder.mkdir()
+    models = _incremental_models(pipeline_run)
     day = write_next_day(pipeline_run.world_dir, folder / "world")
     warehouses = {name: folder / f"{name}.duckdb" for name in ("incremental", "full", "rerun")}
     shutil.copy(pipeline_run.settings.warehouse_path, warehouses["incremental"])
     with duckdb.connect(str(warehouses["incremental"])) as con:
         land_demo_world(con, folder / "world", load_id="next-day", loaded_at=datetime.now(UTC))
     shutil.copy(warehouses["incremental"], warehouses["full"])
-    selection = ["--select", "+" + " +".join(m.split(".")[1] for m in incremental_models)]
+    selection = ["--select", "+" + " +".join(m.split(".")[1] for m in models)]
     for name, extra in (("incremental", []), ("full", ["--full-refresh"])):
         settings = replace(pipeline_run.settings, warehouse=warehouses[name])
         _dbt_run(settings, day.day, folder / f"target_{name}", *selection, *extra)
     shutil.copy(warehouses["incremental"], warehouses["rerun"])
     settings = replace(pipeline_run.settings, warehouse=warehouses["rerun"])
     _dbt_run(settings, day.day, folder / "target_rerun", *selection)
+    return day, warehouses, models
+
+
+@pytest.fixture(scope="module")
+def next_day(pipeline_run) -> tuple[NextDay, dict]:
+    day, warehouses, _ = follow_up_result("next_day", pipeline_run)
     return day, warehouses
+
+
+@pytest.fixture(scope="module")
+def incremental_models(pipeline_run) -> list[str]:
+    return follow_up_result("next_day", pipeline_run)[2]
 
 
 def test_the_day_holds_every_kind_of_change(next_day, pipeline_run):
