@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,11 @@ def _dbt_target_dir() -> Path:
 
 DBT_TARGET_DIR = _dbt_target_dir()
 MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
+# Dagster gives each dbt invocation a target folder of its own inside dbt's, named
+# `<step>-<run id's first 7>-<7 random hex>` (the random part alone outside a run), and
+# never removes one: tens of MB a run, so only the newest few are kept.
+INVOCATION_FOLDER = re.compile(r"(.+-[0-9a-f]{7}-)?[0-9a-f]{7}")
+KEPT_INVOCATION_FOLDERS = 6
 
 
 def dbt_executable() -> str:
@@ -62,6 +68,25 @@ def parse_project(*, warn_error: bool = False, dbt_vars: Mapping[str, Any] | Non
             f"`dbt parse` failed in {DBT_PROJECT_DIR}:\n{completed.stdout}{completed.stderr}"
         )
     return MANIFEST_PATH
+
+
+def prune_invocation_folders(
+    target_dir: Path = DBT_TARGET_DIR, keep: int = KEPT_INVOCATION_FOLDERS
+) -> list[Path]:
+    """Remove all but the ``keep`` newest invocation folders in dbt's target folder (dbt's
+    own files and folders stay); returns the removed ones. The newest include any run
+    going on beside this one."""
+    if not target_dir.is_dir():
+        return []
+    folders = [
+        path
+        for path in target_dir.iterdir()
+        if path.is_dir() and INVOCATION_FOLDER.fullmatch(path.name)
+    ]
+    folders.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folders[keep:]
 
 
 def dbt_project_var(name: str) -> Any:

@@ -21,7 +21,11 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from ingestion.demo import resolve_as_of
 from ingestion.settings import DBT_PROJECT_DIR
 from orchestration.assets.hubspot import WAREHOUSE_POOL
-from orchestration.dbt_manifest import DBT_TARGET_DIR, dbt_project_var
+from orchestration.dbt_manifest import (
+    DBT_TARGET_DIR,
+    dbt_project_var,
+    prune_invocation_folders,
+)
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
 
@@ -85,6 +89,7 @@ def _build(
     dbt_vars = {**config.dbt_vars(resolve_as_of(config)), **extra_vars}
     progress = reporter(context, "dbt")
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
+    prune_invocation_folders()
     invocation = dbt.cli(args, context=context)
     try:
         for event in invocation.stream():
