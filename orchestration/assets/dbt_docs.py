@@ -41,17 +41,19 @@ def build_dbt_docs(marts: list[dg.AssetKey]) -> dg.AssetsDefinition:
         target = DBT_PROJECT.target_path / f"docs-{context.run_id}"
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(DBT_PROJECT.manifest_path, target / "manifest.json")
-        invocation = dbt.cli(
-            ["docs", "generate", "--static", "--no-compile", "--vars", json.dumps(dbt_vars)],
-            manifest=DBT_PROJECT.manifest_path,
-            target_path=target,
-        ).wait()
         out = config.docs_path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staged = out.with_name(f".{out.name}.partial")
-        shutil.copyfile(invocation.target_path / "static_index.html", staged)
-        os.replace(staged, out)
-        shutil.rmtree(target, ignore_errors=True)
+        try:
+            dbt.cli(
+                ["docs", "generate", "--static", "--no-compile", "--vars", json.dumps(dbt_vars)],
+                manifest=DBT_PROJECT.manifest_path,
+                target_path=target,
+            ).wait()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staged = out.with_name(f".{out.name}.partial")
+            shutil.copyfile(target / "static_index.html", staged)
+            os.replace(staged, out)
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
         reporter(context, "docs")(f"dbt docs written to {out}")
         return dg.MaterializeResult(
             metadata={
