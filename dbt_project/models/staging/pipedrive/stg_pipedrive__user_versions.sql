@@ -67,12 +67,18 @@ moments as (
             and (users.next_load_sequence is null or teams._load_sequence < users.next_load_sequence)
 ),
 
+-- Each live team listing the user at each moment, the lowest team id first.
 teams_at_moments as (
     select
         moments._source_instance,
         moments.user_id,
         moments.load_sequence,
-        min(team_members.team_id) as team_id
+        team_members.team_id,
+        team_members.team_name,
+        row_number() over (
+            partition by moments._source_instance, moments.user_id, moments.load_sequence
+            order by team_members.team_id
+        ) as team_rank
     from moments
     inner join team_members
         on
@@ -83,7 +89,6 @@ teams_at_moments as (
                 team_members.next_load_sequence is null
                 or moments.load_sequence < team_members.next_load_sequence
             )
-    group by moments._source_instance, moments.user_id, moments.load_sequence
 ),
 
 renamed as (
@@ -93,12 +98,13 @@ renamed as (
         'pipedrive' as source_system,
         users._source_instance as source_instance,
         users.id as owner_id,
-        {{ source_key('pipedrive', 'users._source_instance', 'team_names.team_id') }} as team_key,
+        {{ source_key('pipedrive', 'users._source_instance', 'teams_at_moments.team_id') }}
+            as team_key,
 
         -- strings
         nullif(trim(users.name), '') as owner_name,
         users.email as owner_email,
-        team_names.team_name,
+        teams_at_moments.team_name,
 
         -- booleans
         coalesce(lower(users.active_flag) = 'false', false) or users._vanished as is_archived,
@@ -125,15 +131,7 @@ renamed as (
             moments._source_instance = teams_at_moments._source_instance
             and moments.user_id = teams_at_moments.user_id
             and moments.load_sequence = teams_at_moments.load_sequence
-    left join teams as team_names
-        on
-            teams_at_moments._source_instance = team_names._source_instance
-            and teams_at_moments.team_id = team_names.team_id
-            and team_names._load_sequence <= moments.load_sequence
-            and (
-                team_names.next_load_sequence is null
-                or moments.load_sequence < team_names.next_load_sequence
-            )
+            and teams_at_moments.team_rank = 1
 )
 
 select * from renamed
