@@ -29,6 +29,11 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 # The sales-activity models, rebuilt on their own after the full build (with their tests).
 ACTIVITY_MODELS = "int_activities deal_activity_timeline deal_engagement rep_activity"
+# The deal tables, with everything they are built from (with their tests): what Fivetran's
+# dbt_hubspot package builds for deals (deals, their stage visits and their history).
+DEAL_TABLES = "+deals +deal_stage_visits +deal_state_history"
+# As the main job builds: dbt's unit tests test the SQL, not the data, and run in the suite.
+BUILD = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
 
 
 def measure(command: list[str], env: dict[str, str] | None = None) -> dict:
@@ -110,14 +115,17 @@ def load_phase(world: Path, warehouse: Path) -> None:
         land_demo_world(con, world, load_id="bench", loaded_at=datetime.now(UTC), progress=print)
 
 
-def bench_size(deals: int, workdir: Path, activity_rate: float = 1.0) -> list[dict]:
+def bench_size(
+    deals: int, workdir: Path, activity_rate: float = 1.0, memory_limit: str | None = None
+) -> list[dict]:
     """Generate a world of ``deals`` (``activity_rate`` x the usual sales activities), land
-    it raw, build the dbt project, then rebuild the sales-activity models alone."""
+    it raw, build the dbt project, then rebuild the deal tables and the sales-activity
+    models alone, dbt under DuckDB's ``memory_limit`` (the settings' by default)."""
     from ingestion.settings import load_settings
 
     world = workdir / "world"
     warehouse = workdir / "warehouse.duckdb"
-    settings = load_settings(home=workdir, warehouse=warehouse)
+    settings = load_settings(home=workdir, warehouse=warehouse, duckdb_memory_limit=memory_limit)
     phases = {
         "generate": [
             PYTHON,
@@ -153,13 +161,19 @@ def bench_size(deals: int, workdir: Path, activity_rate: float = 1.0) -> list[di
     activities = manifest["tables"]["engagements"]["rows"]
     for result in results:
         result["activities"] = activities
-    dbt = dbt_command(["build", "--quiet"], settings, as_of, workdir / "dbt_target")
-    builds = {"dbt_build": dbt, "dbt_build_activities": [*dbt, "--select", ACTIVITY_MODELS]}
+    dbt = dbt_command(BUILD, settings, as_of, workdir / "dbt_target")
+    builds = {
+        "dbt_build": dbt,
+        "dbt_build_deal_tables": [*dbt, "--select", DEAL_TABLES],
+        "dbt_build_activities": [*dbt, "--select", ACTIVITY_MODELS],
+    }
     for phase, command in builds.items():
         results.append(
             {"deals": deals, "activities": activities, "phase": phase, **measure(command)}
         )
         print(results[-1], flush=True)
+    for result in results:
+        result["duckdb_memory_limit"] = settings.duckdb_memory_limit
     return results
 
 
@@ -182,6 +196,9 @@ def main() -> None:
     parser.add_argument(
         "--activity-rate", type=float, default=1.0, help="x the usual activities per deal"
     )
+    parser.add_argument(
+        "--duckdb-memory-limit", help="DuckDB's memory limit for dbt (default: the settings')"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args()
     if args.command == "_load":
@@ -195,10 +212,10 @@ def main() -> None:
     for deals in args.sizes:
         workdir = Path(tempfile.mkdtemp(prefix=f"fh-bench-{deals}-"))
         try:
-            results += bench_size(deals, workdir, args.activity_rate)
+            results += bench_size(deals, workdir, args.activity_rate, args.duckdb_memory_limit)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-    write_figures(args.out, results)
+    write_figures(args.out, results, key=("deals", "phase", "duckdb_memory_limit"))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,7 @@ from dataclasses import replace
 
 import pytest
 from background_runs import follow_up, follow_up_result
-
-from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.dbt_manifest import dbt_executable
+from dbt_commands import run_dbt
 
 
 @follow_up("dbt_unit_tests")
@@ -30,11 +28,7 @@ def _run_the_unit_tests(pipeline_run) -> tuple[subprocess.CompletedProcess, dict
     shutil.copy(pipeline_run.settings.warehouse_path, warehouse)
     settings = replace(pipeline_run.settings, warehouse=warehouse)
     target = folder / "target"
-    command = [dbt_executable(), "test", "--select", "test_type:unit"]
-    command += ["--vars", json.dumps(settings.dbt_vars(pipeline_run.as_of))]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target-path", str(target), "--log-path", str(folder / "logs")]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+    done = run_dbt(settings, pipeline_run.as_of, target, "test", "--select", "test_type:unit")
     defined = json.loads((target / "manifest.json").read_text())["unit_tests"]
     return done, defined
 

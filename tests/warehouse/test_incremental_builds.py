@@ -8,9 +8,7 @@ raw tables must hold the same rows, and a rerun with nothing new must change not
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,30 +16,15 @@ from pathlib import Path
 import duckdb
 import pytest
 from background_runs import follow_up, follow_up_result
+from dbt_commands import run_dbt
 
 from ingestion.demo import land_demo_world
-from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.simulator.next_day import NextDay, write_next_day
-from orchestration.dbt_manifest import dbt_executable, models_watermarked_on_raw_loads
+from orchestration.dbt_manifest import models_watermarked_on_raw_loads
 
 
 def _dbt_run(settings, as_of, target: Path, *args: str) -> None:
-    command = [
-        dbt_executable(),
-        "run",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--vars",
-        json.dumps(settings.dbt_vars(as_of)),
-        "--target-path",
-        str(target),
-        "--log-path",
-        str(target / "logs"),
-        *args,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = run_dbt(settings, as_of, target, "run", *args)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -60,10 +43,13 @@ def _differences(left: Path, right: Path, table: str) -> tuple[int, int]:
 
 
 def _incremental_models(pipeline_run) -> list[str]:
+    """The incremental models that promise a full rebuild's rows: those watermarked on raw
+    loads and the fingerprinted simulations (pipeline_daily_snapshots keeps the days
+    before its window as they were built, by design)."""
     manifest = pipeline_run.settings.home / "dbt_target" / "manifest.json"  # the run's own
     models = [f"{schema}.{table}" for schema, table in models_watermarked_on_raw_loads(manifest)]
     assert "intermediate.int_activities" in models
-    return models
+    return [*models, "intermediate.int_forecast_simulations"]
 
 
 @follow_up("next_day")

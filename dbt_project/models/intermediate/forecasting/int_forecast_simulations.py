@@ -11,6 +11,12 @@ made a chunk of simulations at a time, so no deals x simulations matrix is ever 
 they are drawn simulation by simulation from one generator seeded with (var forecast_seed,
 as-of date), so a seed gives the same results whatever the chunk size.
 
+Incremental by as-of date: each date's rows carry a fingerprint of what its draws depend on
+(its deal periods, the number of draws, the seed), and a build draws again only the dates
+whose fingerprint changed, mostly the day's own as-of date (a backtest's month end changes
+only when a deal open then is deleted, merged, edited in the past or moves team). The
+post-hook drops the dates that left the forecast.
+
 A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
 the warehouse. The numeric code is plain functions so tests and benchmarks can import this
 file; each Python model is shipped on its own, so it carries its own ``to_pandas``.
@@ -42,6 +48,7 @@ COLUMNS = [
     "p10_amount",
     "p50_amount",
     "p90_amount",
+    "input_fingerprint",
 ]
 # Deal-draw pairs handled at once (about 4 MB of draws and 8 MB of indices, small enough
 # to stay in cache), whatever the number of deals.
@@ -210,12 +217,26 @@ def seeded(seed: int, as_of_date: date) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, as_of_date.toordinal()]))
 
 
+def input_fingerprint(deal_periods: pd.DataFrame, simulations: int, seed: int) -> str:
+    """What one as-of date's draws depend on, as text: its deal periods (in any order),
+    the number of draws and the seed; equal fingerprints draw equal results. Numbers are
+    hashed as float32 (what the draws compare against), so the last bits of a parallel
+    sum in the warehouse do not count as a change."""
+    floats = deal_periods.select_dtypes("floating").columns
+    rows = pd.util.hash_pandas_object(
+        deal_periods.astype(dict.fromkeys(floats, np.float32)), index=False
+    ).to_numpy()
+    return f"{simulations}:{seed}:{len(rows)}:{int(rows.sum(dtype=np.uint64)):016x}"
+
+
 def simulate_forecast(
     deal_periods: pd.DataFrame, as_of_date: date, simulations: int, seed: int
 ) -> pd.DataFrame:
-    """Monte Carlo summary of one as-of date's deal periods, with the date."""
+    """Monte Carlo summary of one as-of date's deal periods, with the date and the
+    fingerprint of its inputs."""
     summary = simulate_as_of(deal_periods, simulations, seeded(seed, as_of_date))
     summary.insert(0, "as_of_date", as_of_date)
+    summary["input_fingerprint"] = input_fingerprint(deal_periods, simulations, seed)
     return summary[COLUMNS]
 
 
@@ -241,16 +262,36 @@ def read_deal_periods(relation: Any) -> pd.DataFrame:
     return frame.astype(dict.fromkeys(strings, object))
 
 
+def built_fingerprints(dbt: Any, session: Any) -> dict[date, str]:
+    """The fingerprint of each as-of date the table holds: none on a full build, nor from a
+    table built before the fingerprints were (its dates are all drawn again, and
+    on_schema_change adds the column)."""
+    if not dbt.is_incremental:
+        return {}
+    if "input_fingerprint" not in to_pandas(session.sql(f"select * from {dbt.this} limit 0")):
+        return {}
+    built = to_pandas(session.sql(f"select distinct as_of_date, input_fingerprint from {dbt.this}"))
+    return {
+        pd.Timestamp(day).date(): fingerprint
+        for day, fingerprint in zip(built.as_of_date, built.input_fingerprint, strict=True)
+    }
+
+
 def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(packages=["numpy", "pandas"])
     simulations = int(dbt.config.get("simulations"))
     seed = int(dbt.config.get("seed"))
     deal_periods = dbt.ref("int_deal_period_win_probabilities")
     as_of_dates = to_pandas(dbt.ref("int_forecast_periods")).as_of_date
+    built = built_fingerprints(dbt, session)
     frames = []
     # One as-of date read at a time: the draws are per date, and so is the memory.
     for as_of_date in sorted({pd.Timestamp(day).date() for day in as_of_dates}):
         group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
-        if len(group):
+        if len(group) and built.get(as_of_date) != input_fingerprint(group, simulations, seed):
             frames.append(simulate_forecast(group, as_of_date, simulations, seed))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    if built:  # nothing changed: no rows, in the table's own types
+        return to_pandas(session.sql(f"select * from {dbt.this} limit 0"))
+    return pd.DataFrame(columns=COLUMNS)
