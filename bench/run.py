@@ -173,7 +173,8 @@ def bench_size(
         )
         print(results[-1], flush=True)
     for result in results:
-        result["duckdb_memory_limit"] = settings.duckdb_memory_limit
+        if result["phase"].startswith("dbt_"):
+            result["duckdb_memory_limit"] = settings.duckdb_memory_limit
     return results
 
 
