@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date
 
 import duckdb
+import pandas as pd
 import pytest
 from background_runs import follow_up, follow_up_result
 from dbt_commands import run_dbt
@@ -99,3 +100,26 @@ def test_a_date_whose_fingerprint_changed_is_drawn_again_as_before(rebuilt):
 def test_a_date_out_of_the_forecast_is_deleted(rebuilt):
     assert GONE not in rebuilt["dates_after"]
     assert rebuilt["dates_after"] == rebuilt["dates"]
+
+
+def test_the_fingerprint_sees_the_rows_not_how_they_were_read(simulations_model):
+    fingerprint = simulations_model.input_fingerprint
+    read = pd.DataFrame(
+        {
+            "as_of_date": [date(2025, 6, 30)] * 3,
+            "deal_key": ["hubspot:1:7", "hubspot:1:8", "hubspot:1:9"],
+            "period_number": pd.array([1, 2, 1], dtype="int32"),
+            "win_probability": [0.25, 0.5, 0.125],
+        }
+    )
+    read_otherwise = read.iloc[[2, 0, 1]].astype(
+        {"as_of_date": "datetime64[ms]", "deal_key": "category", "period_number": "int64"}
+    )
+    assert fingerprint(read_otherwise, 1000, 42) == fingerprint(read, 1000, 42)
+    noise = read.assign(win_probability=read.win_probability + 1e-13)
+    assert fingerprint(noise, 1000, 42) == fingerprint(read, 1000, 42)
+    changed = read.assign(win_probability=[0.25, 0.5, 0.126])
+    assert fingerprint(changed, 1000, 42) != fingerprint(read, 1000, 42)
+    assert fingerprint(read.iloc[:2], 1000, 42) != fingerprint(read, 1000, 42)
+    assert fingerprint(read, 2000, 42) != fingerprint(read, 1000, 42)
+    assert fingerprint(read, 1000, 43) != fingerprint(read, 1000, 42)

@@ -217,15 +217,32 @@ def seeded(seed: int, as_of_date: date) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, as_of_date.toordinal()]))
 
 
+def canonical_column(column: pd.Series) -> pd.Series:
+    """One column as the fingerprint sees it, whatever frame it came in: strings as Python
+    objects, dates and times as whole days, integers as int64 and numbers as float32
+    (what the draws compare against, so the last bits of a parallel sum in the warehouse
+    do not count as a change)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype(object)
+    first = column.first_valid_index()
+    if column.dtype == object and first is not None and isinstance(column[first], date):
+        column = pd.to_datetime(column)
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return pd.Series(column.to_numpy().astype("datetime64[D]").astype(np.int64))
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.astype(np.int64)
+    if pd.api.types.is_float_dtype(column.dtype):
+        return column.astype(np.float32)
+    return column
+
+
 def input_fingerprint(deal_periods: pd.DataFrame, simulations: int, seed: int) -> str:
-    """What one as-of date's draws depend on, as text: its deal periods (in any order),
-    the number of draws and the seed; equal fingerprints draw equal results. Numbers are
-    hashed as float32 (what the draws compare against), so the last bits of a parallel
-    sum in the warehouse do not count as a change."""
-    floats = deal_periods.select_dtypes("floating").columns
-    rows = pd.util.hash_pandas_object(
-        deal_periods.astype(dict.fromkeys(floats, np.float32)), index=False
-    ).to_numpy()
+    """What one as-of date's draws depend on, as text: its deal periods (in any order and
+    however read), the number of draws and the seed; equal fingerprints draw equal results."""
+    canonical = pd.DataFrame(
+        {name: canonical_column(column).to_numpy() for name, column in deal_periods.items()}
+    )
+    rows = pd.util.hash_pandas_object(canonical, index=False).to_numpy()
     return f"{simulations}:{seed}:{len(rows)}:{int(rows.sum(dtype=np.uint64)):016x}"
 
 
