@@ -13,9 +13,10 @@ as-of date), so a seed gives the same results whatever the chunk size.
 
 Incremental by as-of date: each date's rows carry a fingerprint of what its draws depend on
 (its deal periods, the number of draws, the seed), and a build draws again only the dates
-whose fingerprint changed, mostly the day's own as-of date (a backtest's month end changes
-only when a deal open then is deleted, merged, edited in the past or moves team). The
-post-hook drops the dates that left the forecast.
+whose fingerprint changed. A past month end changes whenever the curves learned before it
+do: a deal created before it deleted or merged (metrics exclude those at every date), its
+history edited in the past, an owner moving team. A live CRM does that most days, so the
+saving is mostly a rerun's. The post-hook drops the dates that left the forecast.
 
 A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
 the warehouse. The numeric code is plain functions so tests and benchmarks can import this
