@@ -43,13 +43,13 @@ def _differences(left: Path, right: Path, table: str) -> tuple[int, int]:
 
 
 def _incremental_models(pipeline_run) -> list[str]:
-    """The incremental models that promise a full rebuild's rows: those watermarked on raw
-    loads and the fingerprinted simulations (pipeline_daily_snapshots keeps the days
-    before its window as they were built, by design)."""
+    """The models watermarked on raw loads. (pipeline_daily_snapshots keeps the days before
+    its window as they were built, by design; the fingerprinted simulations have tests of
+    their own, tests/forecasting/test_incremental_simulations.py.)"""
     manifest = pipeline_run.settings.home / "dbt_target" / "manifest.json"  # the run's own
     models = [f"{schema}.{table}" for schema, table in models_watermarked_on_raw_loads(manifest)]
     assert "intermediate.int_activities" in models
-    return [*models, "intermediate.int_forecast_simulations"]
+    return models
 
 
 @follow_up("next_day")
