@@ -34,6 +34,11 @@ def _rows(con: duckdb.DuckDBPyConnection, as_of_date: date) -> list[tuple]:
     ).fetchall()
 
 
+def _dates(con: duckdb.DuckDBPyConnection) -> list[date]:
+    sql = f"select distinct as_of_date from {TABLE} order by 1"
+    return [day for (day,) in con.execute(sql).fetchall()]
+
+
 @follow_up("simulation_fingerprints")
 def _rebuild_after_tampering(pipeline_run) -> dict:
     folder = pipeline_run.settings.home.parent / "simulation_fingerprints"
@@ -41,12 +46,7 @@ def _rebuild_after_tampering(pipeline_run) -> dict:
     warehouse = folder / "warehouse.duckdb"
     shutil.copy(pipeline_run.settings.warehouse_path, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        dates = [
-            day
-            for (day,) in con.execute(
-                f"select distinct as_of_date from {TABLE} order by as_of_date"
-            ).fetchall()
-        ]
+        dates = _dates(con)
         altered, stale = dates[0], dates[1]
         before = {"altered": _rows(con, altered), "stale": _rows(con, stale)}
         con.execute(
@@ -72,12 +72,7 @@ def _rebuild_after_tampering(pipeline_run) -> dict:
             "before": before,
             "altered": _rows(con, altered),
             "stale": _rows(con, stale),
-            "dates_after": [
-                day
-                for (day,) in con.execute(
-                    f"select distinct as_of_date from {TABLE} order by as_of_date"
-                ).fetchall()
-            ],
+            "dates_after": _dates(con),
         }
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 from dataclasses import replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
-from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.dbt_manifest import dbt_executable
+from dbt_commands import run_dbt
 
 CELL = ["period_number", "aggregation_level", "pipeline_id", "team_name", "owner_key"]
 LEVEL_KEYS = {
@@ -171,12 +167,9 @@ def broken_run(forecast_run, tmp_path_factory):
                 [key],
             )
     settings = replace(forecast_run.settings, warehouse=warehouse, duckdb_temp_directory=folder)
-    dbt_vars = json.dumps(settings.dbt_vars(forecast_run.as_of))
-    command = [dbt_executable(), "run", "--select", "int_forecast_open_deals+"]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--vars", dbt_vars, "--target-path", str(folder / "target")]
-    command += ["--log-path", str(folder / "logs")]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    completed = run_dbt(
+        settings, forecast_run.as_of, folder / "target", "run", "-s", "int_forecast_open_deals+"
+    )
     assert completed.returncode == 0, completed.stdout[-3000:]
     return warehouse, dict(zip(victims, BROKEN, strict=True))
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from dbt_commands import run_dbt
 from ground_truth import naive_utc
 
 from ingestion.settings import DBT_PROJECT_DIR
-from orchestration.dbt_manifest import dbt_executable
 
 TYPES = ("call", "email", "meeting", "note", "task")
 COLUMNS = {
@@ -340,23 +339,8 @@ def test_bad_activities_are_kept_flagged_and_warned_about(pipeline_run, tmp_path
                 [*row[:4], row[4], portal],
             )
     settings = replace(pipeline_run.settings, warehouse=warehouse)
-    command = [
-        dbt_executable(),
-        "build",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--vars",
-        json.dumps(settings.dbt_vars(pipeline_run.as_of)),
-        "--target-path",
-        str(tmp_path / "target"),
-        "--log-path",
-        str(tmp_path / "logs"),
-        "--select",
-        "stg_hubspot__activities int_activities deal_activity_timeline",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    models = "stg_hubspot__activities int_activities deal_activity_timeline"
+    done = run_dbt(settings, pipeline_run.as_of, tmp_path / "target", "build", "--select", models)
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     outcome = {r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results}
