@@ -3,8 +3,8 @@
 Each world (a folder holding `world/` and a raw-loaded `warehouse.duckdb`, as bench/run.py
 lays them out) is copied, never modified; then, each in a process of its own:
 
-- `dbt_build_full`: `dbt build --full-refresh` (every model and test, incremental models
-  rebuilt whole) as of the world's end date;
+- `dbt_build_full`: `dbt build --full-refresh` as the main job builds (every model and
+  data test, no unit tests; incremental models rebuilt whole) as of the world's end date;
 - `land_day`: one more day of CRM changes (ingestion/simulator/next_day.py) written next to
   the world and landed by the raw loader, as a daily sync lands it;
 - `dbt_build_incremental`: `dbt build` as of that day.
@@ -26,7 +26,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from run import PYTHON, ROOT, dbt_command, measure, write_figures
+from run import BUILD, PYTHON, ROOT, dbt_command, measure, write_figures
 
 # The forecasting and attribution models, reported apart: their speed is worked on apart.
 FORECAST_AND_ATTRIBUTION = (
@@ -123,13 +123,11 @@ def bench(prepared: Path, workdir: Path, out: Path, prebuilt: bool) -> None:
             dbt_command(refresh, settings, end, workdir / "dbt_run_incremental_models_full"),
         )
     else:
-        full = ["build", "--quiet", "--full-refresh"]
+        full = [*BUILD, "--full-refresh"]
         phase("dbt_build_full", dbt_command(full, settings, end, workdir / "dbt_build_full"))
     phase("land_day", land_day)
     day = date.fromisoformat(json.loads((day_dir / "manifest.json").read_text())["end_date"])
-    incremental = dbt_command(
-        ["build", "--quiet"], settings, day, workdir / "dbt_build_incremental"
-    )
+    incremental = dbt_command(BUILD, settings, day, workdir / "dbt_build_incremental")
     phase("dbt_build_incremental", incremental)
 
 
