@@ -7,7 +7,7 @@ and the seconds of every forecasting and attribution node and of the five slowes
 from run_results.json. ``--checkout`` builds another checkout's project with its own
 virtualenv (the main branch's worktree, for a before figure on the same machine and load):
 
-    .venv/bin/python bench/dbt_nodes.py --warehouse /tmp/w100k/warehouse.duckdb --deals 100000
+    .venv/bin/python bench/dbt_nodes.py --warehouse W/warehouse.duckdb --deals 100000
 """
 
 from __future__ import annotations

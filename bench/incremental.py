@@ -11,10 +11,10 @@ lays them out) is copied, never modified; then, each in a process of its own:
 
 Per build, dbt's own node timings (run_results.json) are summed by kind: the incremental
 models (each listed too), the forecasting and attribution models (Python and SQL), the
-other models and seeds, and the tests (data and unit); the slowest nodes are listed. With
+other models and seeds, and the data tests; the slowest nodes are listed. With
 two threads the sums exceed the wall time. Figures go to bench/incremental.json:
 
-    .venv/bin/python bench/incremental.py --worlds /tmp/w100k /tmp/w1m --out bench/incremental.json
+    .venv/bin/python bench/incremental.py --worlds W100K W1M --out bench/incremental.json
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def node_seconds(target: Path) -> dict:
     for result in results:
         node = nodes.get(result["unique_id"], {})
         seconds = result["execution_time"]
-        if result["unique_id"].split(".")[0] in ("test", "unit_test"):
+        if result["unique_id"].startswith("test."):
             sums["tests"] += seconds
         elif node.get("config", {}).get("materialized") == "incremental":
             sums["incremental_models"] += seconds
