@@ -10,7 +10,9 @@ raw afterwards, so marts and history follow.
 
 An employee (a CRM owner or user, :class:`EmployeeData`) is pseudonymised instead: every
 version of their record keeps its owner id and loses their name and address, so deals,
-activities and every per-owner metric stay as they were.
+activities and every per-owner metric stay as they were. A CSV owners export's owner value
+is both its id and how the other exports name the owner, and may be their name: it gives
+way to one pseudonym in every export's owner column instead.
 
 A person still in the CRM comes back with the next full sync: erase them there first.
 """
@@ -106,6 +108,11 @@ def _email_matches(column: str) -> str:
 def _in_ids(expression: str) -> str:
     """SQL: ``expression`` is one of the ids given as the next parameter."""
     return f"list_contains(?::varchar[], {expression})"
+
+
+def _key_sql(obj: RawObject, column: str) -> str:
+    """SQL: the key dbt gives the id in ``column``, ``<source system>:<instance>:<id>``."""
+    return f"'{obj.source_system}:' || _source_instance || ':' || {column}"
 
 
 def _email_params(email: str) -> list[str]:
@@ -238,13 +245,35 @@ def _forget_in_quarantine(
     _count_removed(con, sql, params, obj.quarantine_table, report)
 
 
-def _pseudonymise_own_records(
+@dataclass(frozen=True)
+class _OwnRecords:
+    """An employee's own records in one raw object: (owner id, source instance) pairs."""
+
+    obj: RawObject
+    employee: EmployeeData
+    found: list[tuple[str, str]]
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted({owner_id for owner_id, _ in self.found})
+
+    @property
+    def keys(self) -> list[str]:
+        """Their owner keys, as dbt builds them: ``<source system>:<instance>:<owner id>``."""
+        return sorted(f"{self.obj.source_system}:{i}:{owner_id}" for owner_id, i in self.found)
+
+    @property
+    def renamed(self) -> bool:
+        """Whether the owner id is itself how exports name the employee (an owners export's
+        owner value, which may be their name), so it too gives way to the pseudonym."""
+        return self.employee.owner_id in self.employee.references
+
+
+def _find_own_records(
     con: duckdb.DuckDBPyConnection, email: str, report: ForgetReport
-) -> list[str]:
-    """Every version of the employee's own records (an owner, a user) keeps its owner id
-    and gets the name ``forgotten owner <id>``, its address and other identifying fields
-    cleared; quarantined ones go. Returns the employee's owner keys."""
-    keys: list[str] = []
+) -> list[_OwnRecords]:
+    """The employee's own records (an owner, a user) in every object, found by address."""
+    records = []
     for obj, employee in employee_objects():
         columns = _columns(con, obj.table)
         if columns is None or employee.owner_id is None or employee.email not in columns:
@@ -254,50 +283,74 @@ def _pseudonymise_own_records(
             f"where {_email_matches(employee.email)}",
             _email_params(email),
         ).fetchall()
-        ids = sorted({owner_id for owner_id, _ in found})
-        if not ids:
-            continue
-        report.owner_ids.setdefault(obj.source_system, set()).update(ids)
-        keys += [f"{obj.source_system}:{instance}:{owner_id}" for owner_id, instance in found]
-        assignments = [f"{employee.name} = 'forgotten owner ' || {employee.owner_id}"]
-        cleared = (employee.email, *employee.cleared)
-        assignments += [f"{column} = null" for column in cleared if column in columns]
-        report.pseudonymised[obj.table] = con.execute(
-            f"update {obj.table} set {', '.join(assignments)} where {_in_ids(employee.owner_id)}",
-            [ids],
-        ).fetchone()[0]
-        if _columns(con, obj.quarantine_table) is not None:
-            _count_removed(
-                con,
-                f"delete from {obj.quarantine_table} where {_in_ids('record_key')}",
-                [ids],
-                obj.quarantine_table,
-                report,
-            )
-    return sorted(keys)
+        if found:
+            records.append(_OwnRecords(obj, employee, found))
+            report.owner_ids.setdefault(obj.source_system, set()).update(records[-1].ids)
+    return records
+
+
+def _pseudonymise_own_records(
+    con: duckdb.DuckDBPyConnection, own: _OwnRecords, pseudonym: str, report: ForgetReport
+) -> None:
+    """Every version of the employee's own records gets the name ``forgotten owner <id>``
+    (``<pseudonym>`` where the id itself goes), its address and other identifying fields
+    cleared; quarantined ones go."""
+    obj, employee = own.obj, own.employee
+    columns = _columns(con, obj.table) or set()
+    named, params = ("?", [pseudonym]) if own.renamed else (employee.owner_id, [])
+    assignments = [f"{employee.name} = 'forgotten owner ' || {named}"]
+    cleared = (employee.email, *employee.cleared)
+    assignments += [f"{column} = null" for column in cleared if column in columns]
+    report.pseudonymised[obj.table] = con.execute(
+        f"update {obj.table} set {', '.join(assignments)} "
+        f"where {_in_ids(_key_sql(obj, employee.owner_id))}",
+        [*params, own.keys],
+    ).fetchone()[0]
+    if _columns(con, obj.quarantine_table) is not None:
+        _count_removed(
+            con,
+            f"delete from {obj.quarantine_table} where {_in_ids('record_key')}",
+            [own.ids],
+            obj.quarantine_table,
+            report,
+        )
 
 
 def _pseudonymise_references(
-    con: duckdb.DuckDBPyConnection, email: str, replacement: str, report: ForgetReport
+    con: duckdb.DuckDBPyConnection,
+    email: str,
+    renamed: list[_OwnRecords],
+    replacement: str,
+    report: ForgetReport,
 ) -> None:
-    """An export's owner column holding the address gets ``replacement`` in every version;
-    quarantined rows holding the address go."""
+    """An export's owner column naming the employee, by address or by an owner value of
+    ``renamed`` in the same instance, gets ``replacement`` in every version; quarantined
+    rows holding the address or such a value go."""
+    keys = [key for own in renamed for key in own.keys]
     for obj, employee in employee_objects():
         columns = _columns(con, obj.table)
         if columns is None:
             continue
         for ref in (ref for ref in employee.references if ref in columns):
-            renamed = con.execute(
-                f"update {obj.table} set {ref} = ? where lower(trim({ref})) = ?",
-                [replacement, email.strip().lower()],
+            changed = con.execute(
+                f"update {obj.table} set {ref} = ? "
+                f"where lower(trim({ref})) = ? or {_in_ids(_key_sql(obj, ref))}",
+                [replacement, email.strip().lower(), keys],
             ).fetchone()[0]
-            if renamed:
-                report.pseudonymised[f"{obj.table}.{ref}"] = renamed
+            if changed:
+                report.pseudonymised[f"{obj.table}.{ref}"] = changed
+        # Quarantined rows keep the record as JSON, a value in quotes, and no instance: any
+        # of the source's rows holding one of the values goes.
+        values = (
+            v for own in renamed if own.obj.source_system == obj.source_system for v in own.ids
+        )
+        needles = [_email_params(email)[1], *(f'"{value.lower()}"' for value in values)]
         if _columns(con, obj.quarantine_table) is not None:
+            held = " or ".join("contains(lower(raw_payload), ?)" for _ in needles)
             _count_removed(
                 con,
-                f"delete from {obj.quarantine_table} where contains(lower(raw_payload), ?)",
-                [_email_params(email)[1]],
+                f"delete from {obj.quarantine_table} where {held}",
+                needles,
                 obj.quarantine_table,
                 report,
             )
@@ -314,13 +367,18 @@ def _count_removed(
 def _pseudonymise_employee(
     con: duckdb.DuckDBPyConnection, email: str, report: ForgetReport
 ) -> None:
-    """Pseudonymise the employee with this address. An export naming them by address
-    (a targets file, say) then names them by their CRM owner key, which resolves to the
-    same owner, or, when no CRM knows them, by one random pseudonym in every table, so
-    their rows still group together."""
-    keys = _pseudonymise_own_records(con, email, report)
-    replacement = keys[0] if keys else f"forgotten-owner-{secrets.token_hex(6)}"
-    _pseudonymise_references(con, email, replacement, report)
+    """Pseudonymise the employee with this address. An export naming them by address (a
+    targets file, say) or by their owners-export value (perhaps their name) then names them
+    by their CRM owner key, which resolves to the same owner, or, when no CRM knows them,
+    by one random pseudonym in every table, so their rows still group together."""
+    found = _find_own_records(con, email, report)
+    kept = sorted(key for own in found if not own.renamed for key in own.keys)
+    replacement = kept[0] if kept else f"forgotten-owner-{secrets.token_hex(6)}"
+    # Own records first: they are found by the owner values the references then rename.
+    for own in found:
+        _pseudonymise_own_records(con, own, replacement, report)
+    renamed = [own for own in found if own.renamed]
+    _pseudonymise_references(con, email, renamed, replacement, report)
 
 
 def forget_person(

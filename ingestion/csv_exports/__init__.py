@@ -1,8 +1,9 @@
 """The CSV-export source: CRMs without an API, landed from a folder of exports.
 
 Each export has a small YAML mapping (:mod:`ingestion.csv_exports.mapping`) that renames
-its columns to canonical deal, lead or stage-history fields; :func:`land_csv_exports`
-lands them in ``raw_csv`` through the same versioned raw loader as every other source.
+its columns to canonical deal, lead, stage-history, activity, target or owner fields;
+:func:`land_csv_exports` lands them in ``raw_csv`` through the same versioned raw loader as
+every other source.
 """
 
 from ingestion.csv_exports.landing import (

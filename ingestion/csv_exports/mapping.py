@@ -4,7 +4,7 @@ A CRM without an API leaves a folder of exports whose column names, date formats
 stage labels are its own. The mapping is where that knowledge lives, so the loader stays
 generic and a new CRM needs a YAML file, not code::
 
-    kind: deals                     # deals | leads | stage_history | activities | targets
+    kind: deals                     # deals | leads | stage_history | activities | targets | owners
     instance: acme_crm              # becomes _source_instance
     files: exports/deals_*.csv      # a glob, relative to this file
     columns:                        # canonical field: the file's column

@@ -1,9 +1,9 @@
 """The canonical exports a CSV source lands in ``raw_csv``: their fields, keys and record rules.
 
-A CRM without an API still exports deals, leads and sometimes stage history and
-activities, and sales plans live in spreadsheets (targets); whatever the file calls its
-columns, the mapping renames them to these fields, so every CSV instance lands in the
-same tables and dbt reads one shape.
+A CRM without an API still exports deals, leads and sometimes stage history, activities
+and its owners (users), and sales plans live in spreadsheets (targets); whatever the file
+calls its columns, the mapping renames them to these fields, so every CSV instance lands in
+the same tables and dbt reads one shape.
 
 The rules are the shared ones from :mod:`ingestion.raw.objects`, with the row's file and
 line put in front of each reason: a reader of ``quarantine.csv__deals`` must be able to
@@ -155,8 +155,20 @@ TARGETS = ExportKind(
         *(replace(rule, reason=rule.reason + _FIX) for rule in map(non_negative, TARGET_AMOUNTS)),
     ),
 )
+# The people other exports name in their owner column: ``owner`` is that value (an address,
+# an id, or the person's name where that is all the exports give), with the owner's name,
+# address and team. The value is both the key and how the other exports name the owner, so
+# `forget` renames it everywhere (a reference), not only in this export.
+OWNERS = ExportKind(
+    "owners",
+    key=("owner",),
+    fields=("owner", "name", "email", "team"),
+    dates=(),
+    employee=EmployeeData(owner_id="owner", email="email", name="name", references=("owner",)),
+    required=("owner", "name"),
+)
 KINDS: dict[str, ExportKind] = {
-    kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY, ACTIVITIES, TARGETS)
+    kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY, ACTIVITIES, TARGETS, OWNERS)
 }
 
 

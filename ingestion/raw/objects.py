@@ -70,7 +70,9 @@ class EmployeeData:
     cleared: tuple[str, ...] = ()
     # Columns of other records naming an owner by email address (an export's owner column,
     # where the address is the owner's only id): the address gives way to one pseudonym,
-    # the same in every table, so their records still group together.
+    # the same in every table, so their records still group together. Where ``owner_id``
+    # is one of them (an owners export, whose owner value other exports use, perhaps the
+    # owner's name), that value gives way to the pseudonym too, in every such column.
     references: tuple[str, ...] = ()
 
 

@@ -56,8 +56,9 @@ def ensure_raw_table(
             rows_quarantined bigint, rows_vanished bigint, loaded_at timestamptz)"""
     )
     wanted = source_columns + list(METADATA_COLUMNS)
+    # DuckDB names are case-insensitive: another export's "Manager" is this one's "manager".
     existing = {
-        row[0]
+        row[0].lower()
         for row in con.execute(
             "select column_name from information_schema.columns "
             "where table_schema = ? and table_name = ?",
@@ -71,7 +72,7 @@ def ensure_raw_table(
         return
     # Schema drift: a new source column becomes a new raw column; a vanished one stays, null.
     for name, kind in wanted:
-        if name not in existing:
+        if name.lower() not in existing:
             con.execute(f"alter table {obj.table} add column {_quote(name)} {kind}")
 
 

@@ -8,7 +8,7 @@ import json
 import duckdb
 import pytest
 
-from ingestion.csv_exports.objects import LEADS, TARGETS, raw_object
+from ingestion.csv_exports.objects import DEALS, LEADS, OWNERS, TARGETS, raw_object
 from ingestion.hubspot import objects as hubspot
 from ingestion.pipedrive import objects as pipedrive
 from ingestion.privacy import forget_person, tables_mentioning
@@ -68,6 +68,15 @@ ROWS = {
     raw_object(TARGETS, {}): [
         {"period": "2025-01", "owner": "OLGA@example.com "},
         {"period": "2025-01", "owner": "pat@example.com"},
+    ],
+    # A CRM without an API whose exports name its owners by name; Olga works in both.
+    raw_object(OWNERS, {}): [
+        {"owner": "Olga Lind", "name": "Olga Lind", "email": "olga@example.com", "team": "N"},
+        {"owner": "Pat Lee", "name": "Pat Lee", "email": None, "team": "N"},
+    ],
+    raw_object(DEALS, {}): [
+        {"deal_id": "d1", "owner": "Olga Lind"},
+        {"deal_id": "d2", "owner": "Pat Lee"},
     ],
 }
 
@@ -170,8 +179,15 @@ def test_forget_needs_someone():
 
 def test_forget_pseudonymises_an_owner_keeping_their_id(con):
     report = forget_person(con, email="olga@EXAMPLE.com")
-    assert not any(report.person_ids.values()) and report.owner_ids == {"hubspot": {"61"}}
-    assert report.pseudonymised == {"raw_hubspot.owners": 2, "raw_csv.targets.owner": 1}
+    assert not any(report.person_ids.values())
+    assert report.owner_ids == {"hubspot": {"61"}, "csv": {"Olga Lind"}}
+    assert report.pseudonymised == {
+        "raw_hubspot.owners": 2,
+        "raw_csv.targets.owner": 1,
+        "raw_csv.owners": 1,
+        "raw_csv.owners.owner": 1,
+        "raw_csv.deals.owner": 1,
+    }
     owners = con.execute(
         "select id, email, first_name, last_name from raw_hubspot.owners order by all"
     ).fetchall()
@@ -183,4 +199,13 @@ def test_forget_pseudonymises_an_owner_keeping_their_id(con):
     assert _values(con, "raw_hubspot.engagements", "owner_id") == ["61", "61", "62"]
     # The target still resolves to the same owner, by its key.
     assert _values(con, "raw_csv.targets", "owner") == ["hubspot:p1:61", "pat@example.com"]
+    # The export's owner value, her name, gives way to her CRM owner key in every export.
+    assert con.execute(
+        "select owner, name, email from raw_csv.owners order by owner"
+    ).fetchall() == [
+        ("Pat Lee", "Pat Lee", None),
+        ("hubspot:p1:61", "forgotten owner hubspot:p1:61", None),
+    ]
+    assert _values(con, "raw_csv.deals", "owner") == ["Pat Lee", "hubspot:p1:61"]
     assert tables_mentioning(con, "olga@example.com") == []
+    assert tables_mentioning(con, "Olga Lind") == []

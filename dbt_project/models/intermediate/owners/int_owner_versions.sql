@@ -1,11 +1,12 @@
-{#- Every version of every CRM owner (HubSpot owners, Salesforce and Pipedrive users) in
-    one shape: the input of int_owners (the latest) and int_owner_team_history (the
-    succession). A CRM joins by adding its staging model, with these columns, to
-    owner_models. -#}
+{#- Every version of every CRM owner (HubSpot owners, Salesforce and Pipedrive users, the
+    owners of a CSV owners export) in one shape: the input of int_owners (the latest) and
+    int_owner_team_history (the succession). A CRM joins by adding its staging model, with
+    these columns, to owner_models. -#}
 {%- set owner_models = [
     'stg_hubspot__owner_versions',
     'stg_salesforce__user_versions',
     'stg_pipedrive__user_versions',
+    'stg_csv__owner_versions',
 ] -%}
 {%- set owner_columns = [
     'owner_key', 'source_system', 'source_instance', 'owner_id', 'owner_name', 'owner_email',
