@@ -150,6 +150,28 @@ def test_new_source_columns_become_raw_columns(con):
     ).fetchall() == [(None,), ("x",)]
 
 
+def test_a_new_column_spelt_in_another_case_is_the_same_column(con):
+    """DuckDB's names ignore case: one export's "Region" after another's "region" fills the
+    one column rather than failing to add it twice."""
+    for load_id, modified, column in (("L1", "1", "region"), ("L2", "2", "Region")):
+        drifted = (
+            "(select '1' as id, '100' as amount, '2024-01-01' as createdate, "
+            f"'{modified}' as modified, '{load_id}' as {column})"
+        )
+        load_snapshot(
+            con,
+            DEALS,
+            drifted,
+            source_instance="inst1",
+            load_id=load_id,
+            loaded_at=AT,
+            complete=True,
+        )
+    assert con.execute(
+        "select region from raw_testcrm.deals order by _load_sequence"
+    ).fetchall() == [("L1",), ("L2",)]
+
+
 def test_events_are_kept_once(con):
     rel = "(select * from (values ('1', 't1'), ('1', 't2')) t(deal_id, ts))"
     for load_id in ("L1", "L2"):
