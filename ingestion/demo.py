@@ -8,17 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.ad_platforms.landing import ensure_ad_spend_tables
-from ingestion.csv_exports import ensure_raw_tables as ensure_csv_tables
 from ingestion.fx import land_fx_rates
 from ingestion.hubspot.files import land_hubspot_files
-from ingestion.pipedrive.landing import ensure_raw_tables as ensure_pipedrive_tables
 from ingestion.raw.snapshot import LoadStats
-from ingestion.salesforce.landing import ensure_raw_tables as ensure_salesforce_tables
 from ingestion.settings import Settings
 from ingestion.simulator import WorldConfig, generate_world, load_manifest
 from ingestion.simulator.schema import TABLES
-from ingestion.web_events.landing import ensure_raw_tables as ensure_web_event_tables
+from ingestion.sources import ensure_every_raw_table
 
 # The simulated world's rates stand in for a rates provider's feed.
 DEMO_FX_PROVIDER = "simulator"
@@ -74,14 +70,7 @@ def land_demo_world(
         loaded_at=loaded_at,
         progress=progress,
     )
-    for ensure_tables in (
-        ensure_csv_tables,
-        ensure_salesforce_tables,
-        ensure_pipedrive_tables,
-        ensure_ad_spend_tables,
-        ensure_web_event_tables,
-    ):
-        ensure_tables(con)
+    ensure_every_raw_table(con)
     return hubspot + fx
 
 

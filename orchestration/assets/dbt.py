@@ -20,6 +20,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from ingestion.demo import resolve_as_of
 from ingestion.settings import DBT_PROJECT_DIR
+from ingestion.sources import ensure_every_raw_table
+from ingestion.warehouse import connect
 from orchestration.assets.hubspot import WAREHOUSE_POOL
 from orchestration.dbt_manifest import (
     DBT_TARGET_DIR,
@@ -88,6 +90,10 @@ def _build(
     config = settings.load()
     dbt_vars = {**config.dbt_vars(resolve_as_of(config)), **extra_vars}
     progress = reporter(context, "dbt")
+    # A job that lands nothing first (transform, forget's rebuild) may meet a warehouse made
+    # before one of the tables dbt's sources name existed.
+    with connect(config) as con:
+        ensure_every_raw_table(con)
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     prune_invocation_folders()
     invocation = dbt.cli(args, context=context)

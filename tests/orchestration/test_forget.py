@@ -10,12 +10,15 @@ from background_runs import follow_up, follow_up_result, run_funnelhouse
 # Copies leave the world behind: it holds every address, and forget removes people from the
 # warehouse, not from the CRM.
 WORLDS = ("worlds",)
+OWNERS_EXPORT_TABLES = ("raw_csv.owners", "quarantine.csv__owners")
 
 
 @follow_up("forgotten")
 def _forget_a_contact(pipeline_run):
     """A copy of the session's run in which one contact (with deals and activities) has
-    been forgotten, the address given in another case."""
+    been forgotten, the address given in another case. The copy's warehouse lacks the CSV
+    owners export's tables first, as one made before they existed would: forget's rebuild
+    lands nothing, so it must create them itself."""
     contact_id, email = pipeline_run.query(
         """select contacts.id, contacts.email
         from raw_hubspot.contacts as contacts
@@ -28,6 +31,9 @@ def _forget_a_contact(pipeline_run):
         limit 1"""
     )[0]
     home = pipeline_run.copy("forget_home", leave_out=WORLDS).settings.home
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        for table in OWNERS_EXPORT_TABLES:
+            con.execute(f"drop table {table}")
     args = ["forget", "--email", email.upper(), "--home", str(home)]
     code, output = run_funnelhouse([*args, "--as-of", pipeline_run.as_of.isoformat()], home)
     return contact_id, email, home, code, output
@@ -54,6 +60,14 @@ def test_forget_reports_what_it_removed_and_verifies(forgotten):
     assert any("raw_hubspot.deal_contacts" in line for line in lines)
     assert any("cleared" in line and "raw_hubspot.engagements.contact_id" in line for line in lines)
     assert lines[-1] == "forget: verified: no table or view of the warehouse holds the address"
+
+
+def test_a_table_the_warehouse_lacked_is_created_empty_for_the_rebuild(forgotten):
+    *_, home, code, output = forgotten
+    assert code == 0, output
+    # The tables, and the staging view reading one, exist again, empty.
+    tables = (*OWNERS_EXPORT_TABLES, "staging.stg_csv__owner_versions")
+    assert [_query(home, f"select count(*) from {table}")[0] for table in tables] == [(0,)] * 3
 
 
 def test_no_table_keys_the_person_but_their_deals_and_activities_stay(pipeline_run, forgotten):
