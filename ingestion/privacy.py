@@ -339,13 +339,13 @@ def _pseudonymise_references(
             ).fetchone()[0]
             if changed:
                 report.pseudonymised[f"{obj.table}.{ref}"] = changed
-        # Quarantined rows keep the record as JSON, a value in quotes, and no instance: any
-        # of the source's rows holding one of the values goes.
-        values = (
-            v for own in renamed if own.obj.source_system == obj.source_system for v in own.ids
-        )
-        needles = [_email_params(email)[1], *(f'"{value.lower()}"' for value in values)]
         if _columns(con, obj.quarantine_table) is not None:
+            # Quarantined rows keep the record as JSON, a value in quotes, and no instance:
+            # any of the source's rows holding one of the values goes.
+            values = (
+                v for own in renamed if own.obj.source_system == obj.source_system for v in own.ids
+            )
+            needles = [_email_params(email)[1], *(f'"{value.lower()}"' for value in values)]
             held = " or ".join("contains(lower(raw_payload), ?)" for _ in needles)
             _count_removed(
                 con,

@@ -248,20 +248,27 @@ def input_fingerprint(deal_periods: pd.DataFrame, simulations: int, seed: int) -
 
 
 def simulate_forecast(
-    deal_periods: pd.DataFrame, as_of_date: date, simulations: int, seed: int
+    deal_periods: pd.DataFrame, as_of_date: date, simulations: int, seed: int, fingerprint: str
 ) -> pd.DataFrame:
-    """Monte Carlo summary of one as-of date's deal periods, with the date and the
-    fingerprint of its inputs."""
+    """Monte Carlo summary of one as-of date's deal periods, with the date and
+    ``fingerprint``, the caller's input_fingerprint of the same inputs (the model has it
+    already from comparing it with the table's)."""
     summary = simulate_as_of(deal_periods, simulations, seeded(seed, as_of_date))
     summary.insert(0, "as_of_date", as_of_date)
-    summary["input_fingerprint"] = input_fingerprint(deal_periods, simulations, seed)
+    summary["input_fingerprint"] = fingerprint
     return summary[COLUMNS]
 
 
 def simulate_forecasts(deal_periods: pd.DataFrame, simulations: int, seed: int) -> pd.DataFrame:
     """Monte Carlo summaries for every as-of date in ``deal_periods``."""
     frames = [
-        simulate_forecast(group, pd.Timestamp(as_of_date).date(), simulations, seed)
+        simulate_forecast(
+            group,
+            pd.Timestamp(as_of_date).date(),
+            simulations,
+            seed,
+            input_fingerprint(group, simulations, seed),
+        )
         for as_of_date, group in deal_periods.groupby("as_of_date", sort=True)
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
@@ -306,8 +313,11 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     # One as-of date read at a time: the draws are per date, and so is the memory.
     for as_of_date in sorted({pd.Timestamp(day).date() for day in as_of_dates}):
         group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
-        if len(group) and built.get(as_of_date) != input_fingerprint(group, simulations, seed):
-            frames.append(simulate_forecast(group, as_of_date, simulations, seed))
+        if not len(group):
+            continue
+        fingerprint = input_fingerprint(group, simulations, seed)
+        if built.get(as_of_date) != fingerprint:
+            frames.append(simulate_forecast(group, as_of_date, simulations, seed, fingerprint))
     if frames:
         return pd.concat(frames, ignore_index=True)
     if built:  # nothing changed: no rows, in the table's own types
