@@ -144,6 +144,11 @@ def main() -> None:
         action="store_true",
         help="the worlds' warehouses are fully built already: skip the full build",
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep each world's working folder (warehouse, dbt targets) and print its path",
+    )
     args = parser.parse_args()
     if args.phase == "_land_day":
         land_day_phase(args.world, args.day_dir, args.warehouse)
@@ -154,7 +159,10 @@ def main() -> None:
         try:
             bench(prepared, workdir, args.out, args.prebuilt)
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            if args.keep:
+                print(f"kept {workdir}", flush=True)
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

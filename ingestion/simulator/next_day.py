@@ -253,12 +253,14 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
         from (select * from contacts order by md5(id) limit {n_forms}) as c"""
     )
 
+    # Named by the day, so a day's folder can be the world of the next one.
+    part = f"part-{day.isoformat()}.parquet"
     for name in REWRITTEN + APPENDED:
         (target / name).mkdir()
-        con.execute(f"copy {name} to '{target / name / 'part-next-day.parquet'}' (format parquet)")
+        con.execute(f"copy {name} to '{target / name / part}' (format parquet)")
     for name in APPENDED:
-        for part in (source / name).glob("*.parquet"):
-            (target / name / part.name).symlink_to(part.resolve())
+        for earlier in (source / name).glob("*.parquet"):
+            (target / name / earlier.name).symlink_to(earlier.resolve())
     for entry in source.iterdir():
         if entry.name not in REWRITTEN + APPENDED:
             (target / entry.name).symlink_to(entry.resolve())

@@ -8,6 +8,7 @@ raw tables must hold the same rows, and a rerun with nothing new must change not
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +21,6 @@ from dbt_commands import run_dbt
 
 from ingestion.demo import land_demo_world
 from ingestion.simulator.next_day import NextDay, write_next_day
-from orchestration.dbt_manifest import models_watermarked_on_raw_loads
 
 
 def _dbt_run(settings, as_of, target: Path, *args: str) -> None:
@@ -43,21 +43,29 @@ def _differences(left: Path, right: Path, table: str) -> tuple[int, int]:
 
 
 def _incremental_models(pipeline_run) -> list[str]:
-    """The models watermarked on raw loads. (pipeline_daily_snapshots keeps the days before
-    its window as they were built, by design; the fingerprinted simulations have tests of
-    their own, tests/forecasting/test_incremental_simulations.py.)"""
+    """Every incremental model but two: pipeline_daily_snapshots keeps the days before its
+    window as they were built, by design, and the fingerprinted simulations have tests of
+    their own (tests/forecasting/test_incremental_simulations.py)."""
     manifest = pipeline_run.settings.home / "dbt_target" / "manifest.json"  # the run's own
-    models = [f"{schema}.{table}" for schema, table in models_watermarked_on_raw_loads(manifest)]
-    assert "intermediate.int_activities" in models
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    models = [
+        f"{node['schema']}.{node['name']}"
+        for node in nodes
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and node["name"] not in ("pipeline_daily_snapshots", "int_forecast_simulations")
+    ]
+    assert {"intermediate.int_activities", *BY_FINGERPRINT} <= set(models)
     return models
 
 
 @follow_up("next_day")
 def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     """The session's warehouse with one more day landed, built incrementally
-    (``incremental``), rebuilt in full (``full``) and built again with nothing new
-    (``rerun``, beside a copy of ``incremental`` taken before it); and the incremental
-    models. Three dbt runs: a follow-up, so they overlap the tests reading the run."""
+    (``incremental``), rebuilt in full (``full``), built again with nothing new (``rerun``,
+    a copy of ``incremental``) and, tampered with, its timeline built again
+    (``tampered``); and the incremental models. Four dbt runs: a follow-up, so they
+    overlap the tests reading the run."""
     folder = pipeline_run.settings.home.parent / "incremental"
     folder.mkdir()
     models = _incremental_models(pipeline_run)
@@ -74,7 +82,48 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     shutil.copy(warehouses["incremental"], warehouses["rerun"])
     settings = replace(pipeline_run.settings, warehouse=warehouses["rerun"])
     _dbt_run(settings, day.day, folder / "target_rerun", *selection)
+    warehouses["tampered"] = folder / "tampered.duckdb"
+    shutil.copy(warehouses["incremental"], warehouses["tampered"])
+    _tamper_with_fingerprinted_models(warehouses["tampered"])
+    settings = replace(pipeline_run.settings, warehouse=warehouses["tampered"])
+    tampered = [model.split(".")[1] for model in BY_FINGERPRINT]
+    _dbt_run(settings, day.day, folder / "target_tampered", "--select", *tampered)
     return day, warehouses, models
+
+
+# The models incremental by deal through a fingerprint of each deal's inputs.
+BY_FINGERPRINT = ("marts.deal_activity_timeline", "marts.deal_state_history")
+GHOST_DEAL = "hubspot:ghost:1"
+
+
+def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
+    """Edits behind each model's back, one deal of each kind the models tell apart: the
+    first deal's rows altered, fingerprint kept (``kept``); the second's altered with a
+    stale fingerprint (``stale``); the third's rows deleted (``missing``); and rows of a
+    deal that has no inputs (GHOST_DEAL)."""
+    with duckdb.connect(str(warehouse)) as con:
+        for model in BY_FINGERPRINT:
+            kept, stale, missing = _tampered_deals(con, model)
+            con.execute(f"update {model} set pipeline_id = 'tampered' where deal_key = ?", [kept])
+            con.execute(
+                f"update {model} set pipeline_id = 'tampered', _inputs_fingerprint = 'stale' "
+                "where deal_key = ?",
+                [stale],
+            )
+            con.execute(f"delete from {model} where deal_key = ?", [missing])
+            con.execute(
+                f"insert into {model} select * replace ('{GHOST_DEAL}' as deal_key) "
+                f"from {model} where deal_key = ?",
+                [kept],
+            )
+
+
+def _tampered_deals(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
+    deals = con.execute(
+        f"select distinct deal_key from {model} where not is_excluded_from_metrics "
+        "order by 1 limit 3"
+    ).fetchall()
+    return [deal for (deal,) in deals]
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +181,29 @@ def test_a_rerun_with_nothing_new_changes_nothing(next_day, incremental_models):
     _, warehouses = next_day
     for model in incremental_models:
         assert _differences(warehouses["rerun"], warehouses["incremental"], model) == (0, 0), model
+
+
+@pytest.mark.parametrize("model", BY_FINGERPRINT)
+def test_only_the_deals_whose_inputs_changed_are_rebuilt(next_day, model):
+    """The tampered copy was built again with nothing new: the deal whose rows kept their
+    fingerprint was left as it was (so it was not rebuilt), the stale and missing deals
+    are rebuilt as the incremental build had them, and the deal without inputs is gone."""
+    _, warehouses = next_day
+    with duckdb.connect(str(warehouses["incremental"]), read_only=True) as con:
+        kept, stale, missing = _tampered_deals(con, model)
+        expected = con.execute(
+            f"select * from {model} where deal_key in (?, ?) order by all", [stale, missing]
+        ).fetchall()
+    with duckdb.connect(str(warehouses["tampered"]), read_only=True) as con:
+        kept_pipelines = con.execute(
+            f"select distinct pipeline_id from {model} where deal_key = ?", [kept]
+        ).fetchall()
+        rebuilt = con.execute(
+            f"select * from {model} where deal_key in (?, ?) order by all", [stale, missing]
+        ).fetchall()
+        ghost_rows = con.execute(
+            f"select count(*) from {model} where deal_key = ?", [GHOST_DEAL]
+        ).fetchone()[0]
+    assert kept_pipelines == [("tampered",)]
+    assert len(expected) > 2 and rebuilt == expected
+    assert ghost_rows == 0

@@ -1,12 +1,20 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='deal_key',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where valid_from is null",
+) }}
 {#- One row per state of a deal: every time its stage, amount, close date, forecast
     category or owner changed, a new state starts; it is valid until the next one
     (valid_to null while current). Point-in-time questions join on
-    valid_from <= t < coalesce(valid_to, infinity). -#}
-with changes as (
-    select * from {{ ref('int_deal_property_changes') }}
-),
+    valid_from <= t < coalesce(valid_to, infinity).
 
-deals as (
+    Incremental by deal (groups_to_rebuild): a deal's states depend only on its own
+    property changes (up to the as-of time), its currency and deleted / merged flags, and
+    the stage mapping, so a daily run rebuilds only the deals whose fingerprint of those
+    changed, and every deal when the mapping changes. -#}
+with deals as (
     select
         deal_key,
         currency_code,
@@ -14,6 +22,57 @@ deals as (
         merged_into_deal_key
     from {{ ref('int_deals') }}
 ),
+
+stages as (
+    select * from {{ ref('int_stages_mapped') }}
+),
+
+-- Property changes of the deals int_deals has (the others have no states).
+changes as (
+    select changes.*
+    from {{ ref('int_deal_property_changes') }} as changes
+    inner join deals on changes.deal_key = deals.deal_key
+),
+
+change_fingerprints as (
+    select
+        deal_key,
+        {{ order_free_hash([
+            'source_system', 'pipeline_id', 'changed_at', 'property_name', 'property_value',
+        ]) }} as fingerprint
+    from changes
+    group by deal_key
+),
+
+mapping_fingerprint as (
+    select
+        {{ order_free_hash([
+            'source_system', 'pipeline_id', 'stage_id', 'canonical_stage', 'is_closed',
+            'is_won',
+        ]) }} as fingerprint
+    from stages
+),
+
+inputs as (
+    select
+        change_fingerprints.deal_key,
+        {{ dbt.concat([
+            dbt.safe_cast('change_fingerprints.fingerprint', dbt.type_string()),
+            "'/'",
+            dbt.safe_cast('mapping_fingerprint.fingerprint', dbt.type_string()),
+            "'/'",
+            "coalesce(deals.currency_code, '-')",
+            "'/'",
+            "coalesce(deals.merged_into_deal_key, '-')",
+            "'/'",
+            dbt.safe_cast('deals.is_deleted', dbt.type_string()),
+        ]) }} as inputs_fingerprint
+    from change_fingerprints
+    inner join deals on change_fingerprints.deal_key = deals.deal_key
+    cross join mapping_fingerprint
+),
+
+{{ groups_to_rebuild('inputs', 'deal_key', 'state_number = 1') }},
 
 -- One row per instant at which something changed, each property's new value in its column.
 instants as (
@@ -29,6 +88,7 @@ instants as (
             as forecast_category,
         max(case when property_name = 'owner_key' then property_value end) as owner_key
     from changes
+    where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
     group by deal_key, source_system, pipeline_id, changed_at
 ),
 
@@ -65,9 +125,10 @@ states as (
 )
 
 select
-    {{ dbt.concat(["states.deal_key", "'#'", dbt.safe_cast("states.state_number", dbt.type_string())]) }}
-        as deal_state_key,
-    states.deal_key,
+    {{ dbt.concat([
+        "groups_to_rebuild.deal_key", "'#'", dbt.safe_cast("states.state_number", dbt.type_string()),
+    ]) }} as deal_state_key,
+    groups_to_rebuild.deal_key,
     states.state_number,
     states.valid_from,
     states.valid_to,
@@ -82,10 +143,12 @@ select
     cast({{ parse_utc_timestamp('states.close_date_value') }} as date) as close_date,
     lower(states.forecast_category) as forecast_category,
     states.owner_key,
-    deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics
-from states
-inner join deals on states.deal_key = deals.deal_key
-left join {{ ref('int_stages_mapped') }} as stages
+    deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics,
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+from groups_to_rebuild
+left join states on groups_to_rebuild.deal_key = states.deal_key
+left join deals on groups_to_rebuild.deal_key = deals.deal_key
+left join stages
     on
         states.source_system = stages.source_system
         and states.pipeline_id = stages.pipeline_id
