@@ -8,11 +8,12 @@ to them elsewhere (an activity keeps its deal and owner but no longer names its 
 and removes quarantined rows that carry any of it. Everything downstream is rebuilt from
 raw afterwards, so marts and history follow.
 
-An employee (a CRM owner or user, :class:`EmployeeData`) is pseudonymised instead: every
-version of their record keeps its owner id and loses their name and address, so deals,
-activities and every per-owner metric stay as they were. A CSV owners export's owner value
-is both its id and how the other exports name the owner, and may be their name: it gives
-way to one pseudonym in every export's owner column instead.
+An employee (a CRM owner or user, :class:`EmployeeData`), found by address or by owner
+value, is pseudonymised instead: every version of their record keeps its owner id and loses
+their name and address, so deals, activities and every per-owner metric stay as they were.
+A CSV owners export's owner value is both its id and how the other exports name the owner,
+and may be their name: it, and their name, give way to one pseudonym in every owner column
+and extra column of the instance's exports instead.
 
 A person still in the CRM comes back with the next full sync: erase them there first.
 """
@@ -26,10 +27,11 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from ingestion.csv_exports.objects import KINDS, raw_object
+from ingestion.csv_exports.objects import KINDS, SOURCE_SYSTEM, is_extra, raw_object
 from ingestion.hubspot import objects as hubspot_objects
 from ingestion.pipedrive import objects as pipedrive_objects
 from ingestion.raw.objects import EmployeeData, PersonalData, RawObject
+from ingestion.raw.snapshot import quote
 from ingestion.salesforce import objects as salesforce_objects
 from ingestion.warehouse import transaction
 from ingestion.web_events.objects import EVENTS as WEB_EVENTS
@@ -55,6 +57,15 @@ def employee_objects() -> list[tuple[RawObject, EmployeeData]]:
     return [(obj, obj.employee) for obj in _raw_objects() if obj.employee is not None]
 
 
+class ForgetError(Exception):
+    """Whom to forget is unclear (an owner value naming owners in several instances, say):
+    the message says how to choose."""
+
+
+# How an export names an employee by value: (source system, instance, owner value or name).
+Naming = tuple[str, str, str]
+
+
 @dataclass
 class ForgetReport:
     person_ids: dict[str, set[str]] = field(default_factory=dict)  # source system -> ids
@@ -63,6 +74,12 @@ class ForgetReport:
     owner_ids: dict[str, set[str]] = field(default_factory=dict)  # source system -> ids
     # table (or table.column) -> rows whose employee fields were pseudonymised
     pseudonymised: dict[str, int] = field(default_factory=dict)
+    # What named the forgotten and must be in no table after the rebuild: the address, and
+    # a CSV owner's value and name.
+    addresses: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    # False when an employee was looked for by owner value alone: no person was.
+    people_searched: bool = True
 
     @property
     def found(self) -> bool:
@@ -72,7 +89,7 @@ class ForgetReport:
         people = ", ".join(
             f"{len(ids)} in {system}" for system, ids in self.person_ids.items() if ids
         )
-        lines = [f"records of the person found: {people or 'none'}"]
+        lines = [f"records of the person found: {people or 'none'}"] if self.people_searched else []
         lines += [f"removed {rows:>6,} rows from {table}" for table, rows in self.removed.items()]
         lines += [
             f"cleared {rows:>6,} references in {table}" for table, rows in self.cleared.items()
@@ -247,20 +264,31 @@ def _forget_in_quarantine(
 
 @dataclass(frozen=True)
 class _OwnRecords:
-    """An employee's own records in one raw object: (owner id, source instance) pairs."""
+    """An employee's own records in one raw object: (owner id, source instance, name,
+    address) of each version."""
 
     obj: RawObject
     employee: EmployeeData
-    found: list[tuple[str, str]]
+    found: list[tuple[str, str, str | None, str | None]]
 
     @property
     def ids(self) -> list[str]:
-        return sorted({owner_id for owner_id, _ in self.found})
+        return sorted({owner_id for owner_id, *_ in self.found})
 
     @property
     def keys(self) -> list[str]:
         """Their owner keys, as dbt builds them: ``<source system>:<instance>:<owner id>``."""
-        return sorted(f"{self.obj.source_system}:{i}:{owner_id}" for owner_id, i in self.found)
+        system = self.obj.source_system
+        return sorted({f"{system}:{instance}:{owner_id}" for owner_id, instance, *_ in self.found})
+
+    @property
+    def places(self) -> set[tuple[str, str]]:
+        """The (source system, instance) pairs the records are in."""
+        return {(self.obj.source_system, instance) for _, instance, *_ in self.found}
+
+    @property
+    def addresses(self) -> set[str]:
+        return {address.strip().lower() for *_, address in self.found if address}
 
     @property
     def renamed(self) -> bool:
@@ -268,25 +296,100 @@ class _OwnRecords:
         owner value, which may be their name), so it too gives way to the pseudonym."""
         return self.employee.owner_id in self.employee.references
 
+    @property
+    def namings(self) -> set[Naming]:
+        """How the instance's exports may name a renamed employee: their value and name."""
+        if not self.renamed:
+            return set()
+        system = self.obj.source_system
+        return {
+            (system, instance, value)
+            for owner_id, instance, name, _ in self.found
+            for value in (owner_id, name)
+            if value
+        }
+
+    def within(self, place: tuple[str, str]) -> _OwnRecords:
+        found = [row for row in self.found if (self.obj.source_system, row[1]) == place]
+        return _OwnRecords(self.obj, self.employee, found)
+
 
 def _find_own_records(
-    con: duckdb.DuckDBPyConnection, email: str, report: ForgetReport
+    con: duckdb.DuckDBPyConnection, *, email: str | None = None, owner: str | None = None
 ) -> list[_OwnRecords]:
-    """The employee's own records (an owner, a user) in every object, found by address."""
+    """The employee's own records (an owner, a user) in every object, found by address or
+    by owner id (an owners export's owner value, exactly, case included)."""
     records = []
     for obj, employee in employee_objects():
         columns = _columns(con, obj.table)
-        if columns is None or employee.owner_id is None or employee.email not in columns:
+        if columns is None or employee.owner_id is None:
             continue
+        if email is None:
+            condition, params = f"cast({employee.owner_id} as varchar) = ?", [owner]
+        elif employee.email in columns:
+            condition, params = _email_matches(employee.email), _email_params(email)
+        else:
+            continue
+        name, address = (c if c in columns else "null" for c in (employee.name, employee.email))
         found = con.execute(
-            f"select distinct {employee.owner_id}, _source_instance from {obj.table} "
-            f"where {_email_matches(employee.email)}",
-            _email_params(email),
+            f"select distinct {employee.owner_id}, _source_instance, {name}, {address} "
+            f"from {obj.table} where {condition}",
+            params,
         ).fetchall()
         if found:
             records.append(_OwnRecords(obj, employee, found))
-            report.owner_ids.setdefault(obj.source_system, set()).update(records[-1].ids)
     return records
+
+
+def _merged(records: list[_OwnRecords]) -> list[_OwnRecords]:
+    """One :class:`_OwnRecords` per object, of every version any of ``records`` found."""
+    rows: dict[str, tuple[_OwnRecords, dict]] = {}
+    for own in records:
+        rows.setdefault(own.obj.table, (own, {}))[1].update(dict.fromkeys(own.found))
+    return [_OwnRecords(own.obj, own.employee, list(found)) for own, found in rows.values()]
+
+
+def _owner_column_places(con: duckdb.DuckDBPyConnection, owner: str) -> set[tuple[str, str]]:
+    """The (source system, instance) pairs whose exports name an owner ``owner`` in an owner
+    column, whether or not an owners export has a record of them."""
+    places = set()
+    for obj, employee in employee_objects():
+        columns = _columns(con, obj.table) or set()
+        for ref in (ref for ref in employee.references if ref in columns):
+            rows = con.execute(
+                f"select distinct _source_instance from {obj.table} where {ref} = ?", [owner]
+            ).fetchall()
+            places.update((obj.source_system, instance) for (instance,) in rows)
+    return places
+
+
+def _one_owner(
+    con: duckdb.DuckDBPyConnection, owner: str, instance: str | None, found: list[_OwnRecords]
+) -> tuple[list[_OwnRecords], set[Naming]]:
+    """The own records of the one owner ``owner`` names, and its naming where it is a CSV
+    export's owner value. An owner value is an owner only within its instance (two
+    instances' "Ada Moss" are two people), so one naming owners in several needs
+    ``instance`` to choose."""
+    in_columns = _owner_column_places(con, owner)
+    places = in_columns.union(*(own.places for own in found))
+    chosen = {place for place in places if instance in (None, place[1])}
+    listing = ", ".join(f"{system} {name!r}" for system, name in sorted(places))
+    if len(chosen) > 1:
+        raise ForgetError(
+            f"the owner value names owners in {len(chosen)} source instances ({listing}), "
+            "each a different person: choose one with --source-instance; nothing changed"
+        )
+    if instance is not None and places and not chosen:
+        raise ForgetError(
+            f"no owner of source instance {instance!r} has that owner value; it names owners "
+            f"in {listing}: give one of those as --source-instance; nothing changed"
+        )
+    if not chosen:
+        return [], set()
+    (place,) = chosen
+    # An export's owner value is renamed, with or without an owners export of the instance.
+    namings = {(*place, owner)} if place in in_columns else set()
+    return [own.within(place) for own in found if place in own.places], namings
 
 
 def _pseudonymise_own_records(
@@ -298,14 +401,19 @@ def _pseudonymise_own_records(
     obj, employee = own.obj, own.employee
     columns = _columns(con, obj.table) or set()
     named, params = ("?", [pseudonym]) if own.renamed else (employee.owner_id, [])
-    assignments = [f"{employee.name} = 'forgotten owner ' || {named}"]
+    changes = {employee.name: f"'forgotten owner ' || {named}"}
     cleared = (employee.email, *employee.cleared)
-    assignments += [f"{column} = null" for column in cleared if column in columns]
-    report.pseudonymised[obj.table] = con.execute(
-        f"update {obj.table} set {', '.join(assignments)} "
-        f"where {_in_ids(_key_sql(obj, employee.owner_id))}",
-        [*params, own.keys],
+    changes |= {column: "null" for column in cleared if column in columns}
+    assignments = ", ".join(f"{column} = {value}" for column, value in changes.items())
+    # Versions pseudonymised before (an owner forgotten by id again) are not counted again.
+    differs = " or ".join(f"{column} is distinct from {value}" for column, value in changes.items())
+    changed = con.execute(
+        f"update {obj.table} set {assignments} "
+        f"where {_in_ids(_key_sql(obj, employee.owner_id))} and ({differs})",
+        [*params, own.keys, *params],
     ).fetchone()[0]
+    if changed:
+        report.pseudonymised[obj.table] = changed
     if _columns(con, obj.quarantine_table) is not None:
         _count_removed(
             con,
@@ -316,36 +424,48 @@ def _pseudonymise_own_records(
         )
 
 
+def _naming_columns(obj: RawObject, columns: set[str]) -> list[str]:
+    """The columns where ``obj``'s records may name an employee by value: its owner columns
+    and, in a CSV export, its extra columns (a manager, say), whose meaning no mapping
+    declares. Canonical fields (ids, amounts, dates) stay: an owner value may be a number."""
+    references = obj.employee.references if obj.employee else ()
+    named = {ref for ref in references if ref in columns}
+    if obj.source_system == SOURCE_SYSTEM:
+        named.update(column for column in columns if is_extra(KINDS[obj.name], column))
+    return sorted(named)
+
+
 def _pseudonymise_references(
     con: duckdb.DuckDBPyConnection,
-    email: str,
-    renamed: list[_OwnRecords],
+    addresses: list[str],
+    namings: set[Naming],
     replacement: str,
     report: ForgetReport,
 ) -> None:
-    """An export's owner column naming the employee, by address or by an owner value of
-    ``renamed`` in the same instance, gets ``replacement`` in every version; quarantined
-    rows holding the address or such a value go."""
-    keys = [key for own in renamed for key in own.keys]
-    for obj, employee in employee_objects():
+    """A column naming the employee (see :func:`_naming_columns`) by one of ``addresses``
+    (any case) or, within the same instance, exactly by a value of ``namings`` gets
+    ``replacement`` in every version; quarantined rows holding any of those go."""
+    keys = sorted(f"{system}:{instance}:{value}" for system, instance, value in namings)
+    for obj in _raw_objects():
+        if obj.employee is None and obj.source_system != SOURCE_SYSTEM:
+            continue
         columns = _columns(con, obj.table)
         if columns is None:
             continue
-        for ref in (ref for ref in employee.references if ref in columns):
+        for column in _naming_columns(obj, columns):
+            quoted = quote(column)
             changed = con.execute(
-                f"update {obj.table} set {ref} = ? "
-                f"where lower(trim({ref})) = ? or {_in_ids(_key_sql(obj, ref))}",
-                [replacement, email.strip().lower(), keys],
+                f"update {obj.table} set {quoted} = ? "
+                f"where {_in_ids(f'lower(trim({quoted}))')} or {_in_ids(_key_sql(obj, quoted))}",
+                [replacement, addresses, keys],
             ).fetchone()[0]
             if changed:
-                report.pseudonymised[f"{obj.table}.{ref}"] = changed
-        if _columns(con, obj.quarantine_table) is not None:
-            # Quarantined rows keep the record as JSON, a value in quotes, and no instance:
-            # any of the source's rows holding one of the values goes.
-            values = (
-                v for own in renamed if own.obj.source_system == obj.source_system for v in own.ids
-            )
-            needles = [_email_params(email)[1], *(f'"{value.lower()}"' for value in values)]
+                report.pseudonymised[f"{obj.table}.{column}"] = changed
+        # Quarantined rows keep the record as JSON, a value in quotes, and no instance: any
+        # of the source's rows holding one of the values goes.
+        values = [value for system, _, value in namings if system == obj.source_system]
+        needles = [f'"{text.lower()}"' for text in (*addresses, *values)]
+        if needles and _columns(con, obj.quarantine_table) is not None:
             held = " or ".join("contains(lower(raw_payload), ?)" for _ in needles)
             _count_removed(
                 con,
@@ -365,52 +485,90 @@ def _count_removed(
 
 
 def _pseudonymise_employee(
-    con: duckdb.DuckDBPyConnection, email: str, report: ForgetReport
+    con: duckdb.DuckDBPyConnection,
+    report: ForgetReport,
+    *,
+    email: str | None = None,
+    owner: str | None = None,
+    instance: str | None = None,
 ) -> None:
-    """Pseudonymise the employee with this address. An export naming them by address (a
-    targets file, say) or by their owners-export value (perhaps their name) then names them
+    """Pseudonymise the employee with this address or owner value. An export naming them by
+    address (a targets file, say) or by their owners-export value or name then names them
     by their CRM owner key, which resolves to the same owner, or, when no CRM knows them,
     by one random pseudonym in every table, so their rows still group together."""
-    found = _find_own_records(con, email, report)
+    if owner is None:
+        found, namings = _find_own_records(con, email=email), set()
+        addresses = [email.strip().lower()]
+    else:
+        found, namings = _one_owner(con, owner, instance, _find_own_records(con, owner=owner))
+        # Their addresses name them too: in exports (a targets file), and in their records
+        # elsewhere (a CRM user also in an owners export), theirs as when found by address.
+        addresses = sorted({address for own in found for address in own.addresses})
+        found = _merged([*found, *(o for a in addresses for o in _find_own_records(con, email=a))])
+    namings.update(naming for own in found for naming in own.namings)
+    for own in found:
+        report.owner_ids.setdefault(own.obj.source_system, set()).update(own.ids)
     kept = sorted(key for own in found if not own.renamed for key in own.keys)
     replacement = kept[0] if kept else f"forgotten-owner-{secrets.token_hex(6)}"
     # Own records first: they are found by the owner values the references then rename.
     for own in found:
         _pseudonymise_own_records(con, own, replacement, report)
-    renamed = [own for own in found if own.renamed]
-    _pseudonymise_references(con, email, renamed, replacement, report)
+    _pseudonymise_references(con, addresses, namings, replacement, report)
+    report.addresses.update(addresses)
+    report.names.update(value for *_, value in namings)
+
+
+def _forget_people(
+    con: duckdb.DuckDBPyConnection,
+    email: str | None,
+    person_id: str | None,
+    report: ForgetReport,
+) -> None:
+    people = personal_objects()
+    report.person_ids = _find_ids(con, people, email, person_id)
+    emails = [email] if email else _own_emails(con, people, report.person_ids)
+    for obj, personal in people:
+        system = personal.refers_to or obj.source_system
+        ids = sorted(report.person_ids.get(system, set()))
+        if not ids and not (emails and personal.email):
+            continue
+        for address in emails or [None]:
+            _forget_in_table(con, obj, personal, ids, address, report)
+            _forget_in_quarantine(con, obj, personal, ids, address, report)
 
 
 def forget_person(
-    con: duckdb.DuckDBPyConnection, *, email: str | None = None, person_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    email: str | None = None,
+    person_id: str | None = None,
+    owner: str | None = None,
+    source_instance: str | None = None,
 ) -> ForgetReport:
     """Remove a person, found by email address or by their id in any source, from every raw
-    and quarantine table, and pseudonymise an employee found by email address, all or
-    nothing. Returns what was found, removed and pseudonymised."""
-    if not (email or person_id):
-        raise ValueError("give the person's email address or id")
-    people = personal_objects()
-    report = ForgetReport()
+    and quarantine table, and pseudonymise an employee found by email address; or, given
+    ``owner`` instead (an export's owner value, a CRM owner or user id; of
+    ``source_instance`` where it names owners in several), pseudonymise that employee. All
+    or nothing. Returns what was found, removed and pseudonymised."""
+    if bool(owner) == bool(email or person_id):
+        raise ValueError("give the person's email address or id, or else an owner value")
+    if source_instance is not None and not owner:
+        raise ForgetError("--source-instance chooses whose owner value --owner is: give both")
+    report = ForgetReport(people_searched=not owner)
     with transaction(con):
-        report.person_ids = _find_ids(con, people, email, person_id)
-        emails = [email] if email else _own_emails(con, people, report.person_ids)
-        for obj, personal in people:
-            system = personal.refers_to or obj.source_system
-            ids = sorted(report.person_ids.get(system, set()))
-            if not ids and not (emails and personal.email):
-                continue
-            for address in emails or [None]:
-                _forget_in_table(con, obj, personal, ids, address, report)
-                _forget_in_quarantine(con, obj, personal, ids, address, report)
+        if owner:
+            _pseudonymise_employee(con, report, owner=owner, instance=source_instance)
+        else:
+            _forget_people(con, email, person_id, report)
         if email:
-            _pseudonymise_employee(con, email, report)
+            _pseudonymise_employee(con, report, email=email)
     return report
 
 
-def tables_mentioning(con: duckdb.DuckDBPyConnection, email: str) -> list[str]:
-    """Every table or view with a text column holding the address ``email`` (any case, as a
-    whole address, not inside a longer one): the proof that a forgotten person is gone
-    everywhere, marts and history included."""
+def tables_mentioning(con: duckdb.DuckDBPyConnection, *texts: str) -> list[str]:
+    """Every table or view with a text column holding one of ``texts`` (an address, a name;
+    any case, as a whole, not inside a longer word or address): the proof that a forgotten
+    person is gone everywhere, marts and history included."""
     columns = con.execute(
         "select table_schema || '.' || table_name, list(column_name) "
         "from information_schema.columns "
@@ -418,7 +576,8 @@ def tables_mentioning(con: duckdb.DuckDBPyConnection, email: str) -> list[str]:
         "group by 1 order by 1"
     ).fetchall()
     outside = "[^a-z0-9._%+-]"  # a character no address holds: the address ends there
-    pattern = f"(^|{outside}){re.escape(email.strip().lower())}($|{outside})"
+    held = "|".join(re.escape(text.strip().lower()) for text in texts)
+    pattern = f"(^|{outside})({held})($|{outside})"
     return [
         table
         for table, names in columns

@@ -19,7 +19,7 @@ from typing import NoReturn
 import duckdb
 
 from ingestion.demo import ensure_demo_world, resolve_as_of
-from ingestion.privacy import forget_person, tables_mentioning
+from ingestion.privacy import ForgetError, ForgetReport, forget_person, tables_mentioning
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from ingestion.simulator import WorldConfig, generate_world
 from ingestion.warehouse import WarehouseError, connect, rewrite_warehouse
@@ -92,11 +92,23 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--as-of", type=_day, help="logical date (default: the run's)")
 
     forget = commands.add_parser(
-        "forget", help="remove a person from every table (raw, quarantine, history, marts)"
+        "forget",
+        help="remove a person from every table (raw, quarantine, history, marts); "
+        "pseudonymise an employee",
     )
     person = forget.add_mutually_exclusive_group(required=True)
-    person.add_argument("--email", help="the person's email address")
+    person.add_argument("--email", help="the person's or employee's email address")
     person.add_argument("--contact-id", help="the person's contact, lead or person id in a CRM")
+    person.add_argument(
+        "--owner",
+        help="an employee by the owner value the exports use (exactly, e.g. their name in "
+        "an export's owner column) or by their owner or user id in a CRM",
+    )
+    forget.add_argument(
+        "--source-instance",
+        help="with --owner: the source instance (a CSV mapping's instance, a CRM portal or "
+        "org) whose owner it is, where the value names owners in several",
+    )
     forget.add_argument("--home", type=Path)
     forget.add_argument("--warehouse", type=Path)
     forget.add_argument("--as-of", type=date.fromisoformat, help="logical date of the rebuild")
@@ -267,11 +279,20 @@ def _backfill(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     settings = load_settings(home=args.home, warehouse=args.warehouse, as_of=args.as_of)
     with connect(settings) as con:
-        report = forget_person(con, email=args.email, person_id=args.contact_id)
+        try:
+            report = forget_person(
+                con,
+                email=args.email,
+                person_id=args.contact_id,
+                owner=args.owner,
+                source_instance=args.source_instance,
+            )
+        except ForgetError as exc:
+            raise UsageError(str(exc)) from None
     for line in report.lines():
         print(f"forget: {line}")
     if not report.found and not report.removed:
-        print("forget: no record holds that person; nothing changed")
+        print(f"forget: {_nothing_to_forget(args, report)}; nothing changed")
         return 0
     use_dagster_home(settings)
     as_of = resolve_as_of(settings)
@@ -295,13 +316,34 @@ def _forget(args: argparse.Namespace) -> int:
     LOGGER.info("forget: removed %d earlier versions of the serving copy", dropped)
     LOGGER.info("forget: rewriting the warehouse file so no deleted row's bytes remain")
     rewrite_warehouse(settings)
-    if args.email:
-        with connect(settings, read_only=True) as con:
-            left = tables_mentioning(con, args.email)
-        if left:
-            print(f"forget: the address is still in {', '.join(left)}")
-            return 1
-        print("forget: verified: no table or view of the warehouse holds the address")
+    return _verify_forgotten(settings, report)
+
+
+def _nothing_to_forget(args: argparse.Namespace, report: ForgetReport) -> str:
+    if not args.owner:
+        return "no record holds that person"
+    if report.owner_ids:
+        return "the owner's records are pseudonymised already"
+    return (
+        "no owner record and no export's owner column holds that owner value (matched "
+        "exactly, case included: give it as the exports hold it, or a CRM owner or user id)"
+    )
+
+
+def _verify_forgotten(settings: Settings, report: ForgetReport) -> int:
+    """Check that no table or view holds what named the forgotten (their address; a CSV
+    owner's value and name) after the rebuild."""
+    what = " or ".join(
+        kind for kind, texts in (("address", report.addresses), ("name", report.names)) if texts
+    )
+    if not what:
+        return 0
+    with connect(settings, read_only=True) as con:
+        left = tables_mentioning(con, *report.addresses, *report.names)
+    if left:
+        print(f"forget: the {what} is still in {', '.join(left)}")
+        return 1
+    print(f"forget: verified: no table or view of the warehouse holds the {what}")
     return 0
 
 

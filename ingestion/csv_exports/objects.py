@@ -158,7 +158,8 @@ TARGETS = ExportKind(
 # The people other exports name in their owner column: ``owner`` is that value (an address,
 # an id, or the person's name where that is all the exports give), with the owner's name,
 # address and team. The value is both the key and how the other exports name the owner, so
-# `forget` renames it everywhere (a reference), not only in this export.
+# `forget` renames it everywhere (a reference), not only in this export; so too the value or
+# name wherever an extra column holds it (a manager column naming another owner).
 OWNERS = ExportKind(
     "owners",
     key=("owner",),
@@ -170,6 +171,12 @@ OWNERS = ExportKind(
 KINDS: dict[str, ExportKind] = {
     kind.name: kind for kind in (DEALS, LEADS, STAGE_HISTORY, ACTIVITIES, TARGETS, OWNERS)
 }
+
+
+def is_extra(kind: ExportKind, column: str) -> bool:
+    """Whether ``column`` of the kind's raw table is an extra: a file's column kept as it
+    was, whose meaning no mapping declares (not a canonical field, not a loader's _column)."""
+    return not column.startswith("_") and column.lower() not in {f.lower() for f in kind.fields}
 
 
 def sql_literal(value: str) -> str:

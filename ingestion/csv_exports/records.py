@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.csv_exports.mapping import ExportMapping
+from ingestion.csv_exports.objects import is_extra
 
 FILE_COLUMN = "_file"
 LINE_COLUMN = "_line"
@@ -58,9 +59,8 @@ def _extras(mapping: ExportMapping, path: Path, header: list[str]) -> list[str]:
     """The columns kept as-is: those listed under extras, else every unmapped one."""
     mapped = set(mapping.columns.values())
     extras = [n for n in header if n not in mapped] if mapping.extras is None else mapping.extras
-    canonical = {field.lower() for field in mapping.kind.fields}
     for name in extras:
-        if name.lower() in canonical or name.startswith("_"):
+        if not is_extra(mapping.kind, name):
             mapping.fail(
                 f"column {name!r} of {path.name} would be kept as an extra, clashing with a "
                 "canonical field or a Funnelhouse _column; map it, or list the columns to keep "

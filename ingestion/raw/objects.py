@@ -72,7 +72,8 @@ class EmployeeData:
     # where the address is the owner's only id): the address gives way to one pseudonym,
     # the same in every table, so their records still group together. Where ``owner_id``
     # is one of them (an owners export, whose owner value other exports use, perhaps the
-    # owner's name), that value gives way to the pseudonym too, in every such column.
+    # owner's name), that value gives way to the pseudonym too, in every such column; and
+    # so do it, the name and the address in a CSV export's extra columns (a manager).
     references: tuple[str, ...] = ()
 
 

@@ -40,7 +40,8 @@ class LoadStats:
     rows_vanished: int
 
 
-def _quote(identifier: str) -> str:
+def quote(identifier: str) -> str:
+    """``identifier`` (a column's name, as a file gave it) quoted for SQL."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -67,13 +68,13 @@ def ensure_raw_table(
     }
     quarantine.ensure_table(con, obj.quarantine_table)
     if not existing:
-        columns = ", ".join(f"{_quote(name)} {kind}" for name, kind in wanted)
+        columns = ", ".join(f"{quote(name)} {kind}" for name, kind in wanted)
         con.execute(f"create table {obj.table} ({columns})")
         return
     # Schema drift: a new source column becomes a new raw column; a vanished one stays, null.
     for name, kind in wanted:
         if name.lower() not in existing:
-            con.execute(f"alter table {obj.table} add column {_quote(name)} {kind}")
+            con.execute(f"alter table {obj.table} add column {quote(name)} {kind}")
 
 
 def _first_broken_rule(obj: RawObject) -> tuple[str, str]:
@@ -86,23 +87,23 @@ def _first_broken_rule(obj: RawObject) -> tuple[str, str]:
 
 
 def _record_key_sql(obj: RawObject) -> str:
-    parts = ", ".join(f"coalesce(cast({_quote(c)} as varchar), '<null>')" for c in obj.key)
+    parts = ", ".join(f"coalesce(cast({quote(c)} as varchar), '<null>')" for c in obj.key)
     return f"concat_ws('|', {parts})"
 
 
 def _content_hash_sql(names: list[str]) -> str:
     # A unit-separator-joined rendering with an explicit null marker, so that ('a', null)
     # and (null, 'a') differ; cheaper than hashing a JSON rendering of every row.
-    parts = ", ".join(f"coalesce(cast({_quote(n)} as varchar), chr(0))" for n in names)
+    parts = ", ".join(f"coalesce(cast({quote(n)} as varchar), chr(0))" for n in names)
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
 def _payload_sql(names: list[str]) -> str:
-    return f"to_json(struct_pack({', '.join(f'{_quote(n)} := {_quote(n)}' for n in names)}))"
+    return f"to_json(struct_pack({', '.join(f'{quote(n)} := {quote(n)}' for n in names)}))"
 
 
 def _latest_versions_sql(obj: RawObject) -> str:
-    key = ", ".join(_quote(c) for c in obj.key)
+    key = ", ".join(quote(c) for c in obj.key)
     return f"""(select * from {obj.table} where _source_instance = $instance
         qualify row_number() over (partition by {key} order by _load_sequence desc) = 1)"""
 
@@ -196,10 +197,10 @@ def load_snapshot(
         (row[0], row[1]) for row in con.execute(f"describe select * from {relation}").fetchall()
     ]
     names = [name for name, _ in source_columns]
-    column_list = ", ".join(_quote(n) for n in names)
+    column_list = ", ".join(quote(n) for n in names)
     ensure_raw_table(con, obj, source_columns)
 
-    key = ", ".join(_quote(c) for c in obj.key)
+    key = ", ".join(quote(c) for c in obj.key)
     rule_name, rule_reason = _first_broken_rule(obj)
     con.execute(
         f"""create or replace temp table _checked as
@@ -212,7 +213,7 @@ def load_snapshot(
     # Several copies of one key in a load: identical ones collapse, the newest otherwise wins
     # and the older copies are quarantined, so nothing is dropped without a trace. Only the
     # (rare) duplicated keys are ranked, to keep large loads cheap.
-    order = f"{_quote(obj.updated_column)} desc nulls last, " if obj.updated_column else ""
+    order = f"{quote(obj.updated_column)} desc nulls last, " if obj.updated_column else ""
     con.execute(
         f"""create or replace temp table _copies as
         select *,
@@ -260,7 +261,7 @@ def load_snapshot(
     if obj.kind is ObjectKind.EVENT:
         # An event is identified by its key, so a change in how hashes are computed can
         # never make a known event look new.
-        same_event = " and ".join(f"t.{_quote(c)} = r.{_quote(c)}" for c in obj.key)
+        same_event = " and ".join(f"t.{quote(c)} = r.{quote(c)}" for c in obj.key)
         new_rows = f"""select {column_list}, _record_hash from _accepted r
             where not exists (
                 select 1 from {obj.table} t
@@ -282,9 +283,7 @@ def load_snapshot(
     if complete and obj.kind is ObjectKind.ENTITY:
         # A quarantined record is still in the source, so only keys absent from the read vanish.
         # A key part may be null (a target names a team or an owner): null matches null.
-        same_key = " and ".join(
-            f"r.{_quote(c)} is not distinct from l.{_quote(c)}" for c in obj.key
-        )
+        same_key = " and ".join(f"r.{quote(c)} is not distinct from l.{quote(c)}" for c in obj.key)
         vanished = _insert_tombstones(
             con, obj, f"not exists (select 1 from _checked r where {same_key})", metadata
         )

@@ -177,8 +177,12 @@ def test_forget_needs_someone():
         forget_person(duckdb.connect())
 
 
-def test_forget_pseudonymises_an_owner_keeping_their_id(con):
-    report = forget_person(con, email="olga@EXAMPLE.com")
+# Olga, by her address or by her HubSpot owner id (whose records give her address).
+@pytest.mark.parametrize(
+    "olga", [{"email": "olga@EXAMPLE.com"}, {"owner": "61"}], ids=["email", "owner"]
+)
+def test_forget_pseudonymises_an_owner_keeping_their_id(con, olga):
+    report = forget_person(con, **olga)
     assert not any(report.person_ids.values())
     assert report.owner_ids == {"hubspot": {"61"}, "csv": {"Olga Lind"}}
     assert report.pseudonymised == {
@@ -209,3 +213,22 @@ def test_forget_pseudonymises_an_owner_keeping_their_id(con):
     assert _values(con, "raw_csv.deals", "owner") == ["Pat Lee", "hubspot:p1:61"]
     assert tables_mentioning(con, "olga@example.com") == []
     assert tables_mentioning(con, "Olga Lind") == []
+    assert (report.addresses, report.names) == ({"olga@example.com"}, {"Olga Lind"})
+
+
+def test_forget_by_owner_id_reports_the_employee_alone_and_twice_changes_nothing(con):
+    report = forget_person(con, owner="61")
+    assert report.lines() == [
+        "employee records found: 1 in hubspot, 1 in csv; pseudonymised, owner ids kept",
+        "pseudonymised      2 rows in raw_hubspot.owners",
+        "pseudonymised      1 rows in raw_csv.owners",
+        "pseudonymised      1 rows in raw_csv.deals.owner",
+        "pseudonymised      1 rows in raw_csv.targets.owner",
+        "pseudonymised      1 rows in raw_csv.owners.owner",
+    ]
+    # What the CLI verifies after the rebuild: found only where someone else's is.
+    texts = (*report.addresses, *report.names, "pat@example.com")
+    assert tables_mentioning(con, *texts) == ["raw_csv.targets", "raw_hubspot.owners"]
+    again = forget_person(con, owner="61")
+    assert not again.found and not again.removed
+    assert again.owner_ids == {"hubspot": {"61"}}  # found, with nothing left to pseudonymise

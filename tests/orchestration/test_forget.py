@@ -7,6 +7,9 @@ import duckdb
 import pytest
 from background_runs import follow_up, follow_up_result, run_funnelhouse
 
+from ingestion.csv_exports.objects import OWNERS, raw_object
+from ingestion.raw.snapshot import ensure_raw_table
+
 # Copies leave the world behind: it holds every address, and forget removes people from the
 # warehouse, not from the CRM.
 WORLDS = ("worlds",)
@@ -177,3 +180,52 @@ def test_no_table_or_file_holds_the_owner_but_every_metric_stays(pipeline_run, f
     for table in ("marts.deals", "marts.deal_activity_timeline", "marts.rep_activity"):
         sql = f"select owner_key, count(*) from {table} group by all order by all"
         assert _query(home, sql) == pipeline_run.query(sql), table
+
+
+def test_an_owner_value_of_two_instances_or_of_none_is_refused_and_changes_nothing(
+    cli, tmp_path, capsys
+):
+    """Two CSV instances' owners exports each have a "Dee Hart": two people."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    owners = raw_object(OWNERS, {})
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_table(con, owners, [(field, "VARCHAR") for field in OWNERS.fields])
+        for instance in ("acme", "beta"):
+            con.execute(
+                f"insert into {owners.table} (_source_instance, owner, name) "
+                "values (?, 'Dee Hart', 'Dee Hart')",
+                [instance],
+            )
+    forget = ["forget", "--home", str(tmp_path), "--warehouse", str(warehouse)]
+    refusals = [
+        (
+            ["--owner", "Dee Hart"],
+            "the owner value names owners in 2 source instances (csv 'acme', csv 'beta'), "
+            "each a different person: choose one with --source-instance; nothing changed",
+        ),
+        (
+            ["--owner", "Dee Hart", "--source-instance", "gamma"],
+            "no owner of source instance 'gamma' has that owner value; it names owners in "
+            "csv 'acme', csv 'beta': give one of those as --source-instance; nothing changed",
+        ),
+        (
+            ["--email", "dee@example.com", "--source-instance", "acme"],
+            "--source-instance chooses whose owner value --owner is: give both",
+        ),
+    ]
+    for args, message in refusals:
+        assert cli([*forget, *args]) == (2, ""), args
+        assert capsys.readouterr().err.splitlines() == [f"funnelhouse: {message}"], args
+    code, output = cli([*forget, "--owner", "dee hart"])
+    assert (code, output.splitlines()) == (
+        0,
+        [
+            "forget: no owner record and no export's owner column holds that owner value "
+            "(matched exactly, case included: give it as the exports hold it, or a CRM owner "
+            "or user id); nothing changed"
+        ],
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(
+            f"select _source_instance, owner, name from {owners.table} order by 1"
+        ).fetchall() == [("acme", "Dee Hart", "Dee Hart"), ("beta", "Dee Hart", "Dee Hart")]

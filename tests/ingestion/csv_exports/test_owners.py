@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ingestion.privacy import forget_person, tables_mentioning
+from ingestion.privacy import ForgetError, forget_person, tables_mentioning
 
 OWNERS_MAPPING = """
     kind: owners
@@ -137,6 +137,167 @@ def test_forgetting_an_owner_renames_their_owner_value_in_every_export_of_the_in
     assert con.execute("select owner from raw_csv.targets").fetchall() == [(pseudonym,)]
     assert tables_mentioning(con, "ada.moss@acme.example") == []
     assert tables_mentioning(con, "Ada Moss") == ["raw_csv.deals"]  # beta's X1 alone
+
+
+# Like Maven's sales_teams.csv: no address, the name is the owner value, and an extra
+# column names each owner's manager, Dee Hart, an owner too. Beta's exports have a Dee Hart
+# of their own: someone else.
+MANAGED = {
+    "owners": "Rep,Full name,Office,Manager\n"
+    "Dee Hart,Dee Hart,North,\n"
+    "Ada Moss,Ada Moss,North,Dee Hart\n"
+    "Ben Cole,Ben Cole,South,dee hart\n"  # another value: only the exact one names Dee
+    "Eve Lund,Eve Lund,South,Dee Hart Jr\n"
+    "frome,Fay Rome,South,\n"  # an owner value that is no name
+    "Gil Noor,Gil Noor,South,Fay Rome\n"
+    "Cy Park, ,South,Dee Hart\n",  # no name: quarantined
+    "deals": "Id,Stage,Amount,Rep,Reviewer\n"
+    "D1,Won,10,Dee Hart,Ada Moss\n"
+    "D2,Lost,1 EUR,Dee Hart,\n"  # quarantined: the amount is no number
+    "A1,Won,20,Ada Moss,Dee Hart\n"
+    "B1,Lost,2 EUR,Ben Cole,Ada Moss\n",  # quarantined, naming no Dee
+    "stage_history": "Id,Stage,At,By\nD1,Won,2025-01-02,Dee Hart\nA1,Won,2025-01-03,Ada Moss\n",
+}
+MANAGED_COLUMNS = {
+    "owners": "{owner: Rep, name: Full name, team: Office}",
+    "deals": "{deal_id: Id, stage: Stage, amount: Amount, owner: Rep}",
+    "stage_history": "{deal_id: Id, stage: Stage, changed_at: At}",
+}
+BETA = {
+    "owners": "Rep,Full name,Office,Manager\nDee Hart,Dee Hart,West,\n",
+    # Zed Rowe is in no owners export: the deals' owner value is all there is of him.
+    "deals": "Id,Stage,Amount,Rep,Reviewer\nX1,Won,5,Dee Hart,Dee Hart\nX2,Won,7,Zed Rowe,\n",
+}
+
+
+@pytest.fixture
+def managed(write, land):
+    """Acme's and Beta's exports above, landed."""
+    mappings = []
+    for instance, exports in (("acme", MANAGED), ("beta", BETA)):
+        for kind, text in exports.items():
+            write(f"{instance}_{kind}.csv", text)
+            mapping = f"kind: {kind}\ninstance: {instance}\nfiles: {instance}_{kind}.csv\n"
+            mappings.append(
+                write(f"{instance}_{kind}.yml", f"{mapping}columns: {MANAGED_COLUMNS[kind]}\n")
+            )
+    land(mappings)
+
+
+def _raw_cells(con) -> dict[str, list[dict]]:
+    """Every raw CSV table's rows as column -> value, with their instance and no other
+    loader column."""
+    tables = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'raw_csv' and not starts_with(table_name, '_') order by 1"
+    ).fetchall()
+    cells = {}
+    for (table,) in tables:
+        result = con.execute(f"select * from raw_csv.{table}")
+        names = [column for column, *_ in result.description]
+        rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        kept = [
+            {n: v for n, v in row.items() if n == "_source_instance" or n[0] != "_"} for row in rows
+        ]
+        cells[table] = sorted(kept, key=repr)
+    return cells
+
+
+def _quarantined(con) -> list[tuple[str, str]]:
+    return con.execute(
+        "select object, record_key from quarantine.csv__owners union all "
+        "select object, record_key from quarantine.csv__deals order by all"
+    ).fetchall()
+
+
+def test_an_owner_value_naming_owners_in_two_instances_needs_one_chosen(managed, con, counts):
+    before = (_raw_cells(con), counts())
+    with pytest.raises(ForgetError) as two:
+        forget_person(con, owner="Dee Hart")
+    assert str(two.value) == (
+        "the owner value names owners in 2 source instances (csv 'acme', csv 'beta'), each a "
+        "different person: choose one with --source-instance; nothing changed"
+    )
+    with pytest.raises(ForgetError) as elsewhere:
+        forget_person(con, owner="Dee Hart", source_instance="gamma")
+    assert str(elsewhere.value) == (
+        "no owner of source instance 'gamma' has that owner value; it names owners in "
+        "csv 'acme', csv 'beta': give one of those as --source-instance; nothing changed"
+    )
+    unknown = forget_person(con, owner="dee hart")  # a value is matched exactly
+    assert not unknown.found and not unknown.removed and unknown.lines() == []
+    assert (_raw_cells(con), counts()) == before
+
+
+def test_forgetting_an_owner_by_value_renames_it_in_every_column_of_the_instance(managed, con):
+    """Dee Hart, Acme's owner with no address, is forgotten by her owner value: every cell of
+    Acme's exports holding exactly it, extra columns included, holds one pseudonym, her own
+    record is renamed, quarantined rows naming her go; Beta's Dee Hart stays."""
+    before = _raw_cells(con)
+    assert _quarantined(con) == [("deals", "B1"), ("deals", "D2"), ("owners", "Cy Park")]
+
+    report = forget_person(con, owner="Dee Hart", source_instance="acme")
+
+    ((pseudonym,),) = con.execute(
+        "select owner from raw_csv.owners where _source_instance = 'acme' "
+        "and name = 'forgotten owner ' || owner"
+    ).fetchall()
+    assert pseudonym.startswith("forgotten-owner-")
+
+    def renamed(table: str, row: dict) -> dict:
+        if row["_source_instance"] != "acme":
+            return row
+        row = {column: pseudonym if v == "Dee Hart" else v for column, v in row.items()}
+        if table == "owners" and row["owner"] == pseudonym:
+            row["name"] = f"forgotten owner {pseudonym}"
+        return row
+
+    expected = {
+        table: sorted((renamed(table, row) for row in rows), key=repr)
+        for table, rows in before.items()
+    }
+    assert _raw_cells(con) == expected
+    assert sum(row["Manager"] == pseudonym for row in expected["owners"]) == 1
+    assert _quarantined(con) == [("deals", "B1")]
+    assert report.owner_ids == {"csv": {"Dee Hart"}}
+    assert (report.addresses, report.names) == (set(), {"Dee Hart"})
+    assert report.lines() == [
+        "removed      1 rows from quarantine.csv__deals",
+        "removed      1 rows from quarantine.csv__owners",
+        "employee records found: 1 in csv; pseudonymised, owner ids kept",
+        "pseudonymised      1 rows in raw_csv.owners",
+        "pseudonymised      1 rows in raw_csv.deals.Reviewer",
+        "pseudonymised      1 rows in raw_csv.deals.owner",
+        "pseudonymised      1 rows in raw_csv.stage_history.By",
+        "pseudonymised      1 rows in raw_csv.owners.Manager",
+        "pseudonymised      1 rows in raw_csv.owners.owner",
+    ]
+    # Beta's Dee Hart, and values that are not exactly hers, are all that is left to find.
+    assert tables_mentioning(con, "Dee Hart") == ["raw_csv.deals", "raw_csv.owners"]
+
+
+def test_an_owner_value_in_no_owners_export_is_renamed_in_its_exports(managed, con):
+    report = forget_person(con, owner="Zed Rowe")
+    assert report.lines() == [
+        "employee records found: none, only in an export owner column; pseudonymised, "
+        "owner ids kept",
+        "pseudonymised      1 rows in raw_csv.deals.owner",
+    ]
+    (pseudonym,) = con.execute("select owner from raw_csv.deals where deal_id = 'X2'").fetchone()
+    assert pseudonym.startswith("forgotten-owner-")
+    assert report.names == {"Zed Rowe"} and tables_mentioning(con, "Zed Rowe") == []
+
+
+def test_an_owner_whose_value_is_no_name_is_renamed_where_either_names_them(managed, con):
+    report = forget_person(con, owner="frome")
+    assert report.names == {"frome", "Fay Rome"}
+    (pseudonym,) = con.execute(
+        "select Manager from raw_csv.owners where owner = 'Gil Noor'"
+    ).fetchone()
+    assert con.execute(
+        "select name from raw_csv.owners where owner = ?", [pseudonym]
+    ).fetchall() == [(f"forgotten owner {pseudonym}",)]
+    assert tables_mentioning(con, "frome", "Fay Rome") == []
 
 
 def _acme_deals(csv_marts) -> pd.DataFrame:
