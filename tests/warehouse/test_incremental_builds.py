@@ -106,7 +106,7 @@ def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
             kept, stale, missing = _tampered_deals(con, model)
             con.execute(f"update {model} set pipeline_id = 'tampered' where deal_key = ?", [kept])
             con.execute(
-                f"update {model} set pipeline_id = 'tampered', _inputs_fingerprint = 'stale' "
+                f"update {model} set pipeline_id = 'tampered', _inputs_fingerprint = -1 "
                 "where deal_key = ?",
                 [stale],
             )

@@ -1,15 +1,21 @@
-{#- A hash of a group's rows that ignores their order (an aggregate: the sum of the rows'
-    64-bit hashes, so a repeated row counts twice): models keep it to tell whether a
-    group's inputs changed since the last build. The value may differ between engine
-    versions; a changed hash only means the group is rebuilt. -#}
+{#- Fingerprints, for models that rebuild only what changed since their last build. The
+    values may differ between engine versions: a changed fingerprint only means a rebuild. -#}
+
+{#- A 63-bit hash of one row's values, as a bigint. -#}
+{% macro row_hash(expressions) -%}
+    {{ return(adapter.dispatch('row_hash')(expressions)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(expressions) -%}
+    xxhash64({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{% macro duckdb__row_hash(expressions) -%}
+    cast(hash({{ expressions | join(', ') }}) >> 1 as bigint)
+{%- endmacro %}
+
+{#- A hash of a group's rows that ignores their order (an aggregate): the sum of the rows'
+    hashes, so a repeated row counts twice. -#}
 {% macro order_free_hash(expressions) -%}
-    {{ return(adapter.dispatch('order_free_hash')(expressions)) }}
-{%- endmacro %}
-
-{% macro default__order_free_hash(expressions) -%}
-    sum(cast(xxhash64({{ expressions | join(', ') }}) as decimal(38, 0)))
-{%- endmacro %}
-
-{% macro duckdb__order_free_hash(expressions) -%}
-    sum(hash({{ expressions | join(', ') }}))
+    sum(cast({{ row_hash(expressions) }} as decimal(38, 0)))
 {%- endmacro %}

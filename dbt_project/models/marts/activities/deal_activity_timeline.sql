@@ -74,12 +74,8 @@ visit_fingerprints as (
 inputs as (
     select
         activity_fingerprints.deal_key,
-        {{ dbt.concat([
-            dbt.safe_cast('activity_fingerprints.fingerprint', dbt.type_string()),
-            "'/'",
-            "coalesce(" ~ dbt.safe_cast('visit_fingerprints.fingerprint', dbt.type_string())
-            ~ ", '-')",
-        ]) }} as inputs_fingerprint
+        {{ row_hash(['activity_fingerprints.fingerprint', 'visit_fingerprints.fingerprint']) }}
+            as inputs_fingerprint
     from activity_fingerprints
     left join visit_fingerprints on activity_fingerprints.deal_key = visit_fingerprints.deal_key
 ),

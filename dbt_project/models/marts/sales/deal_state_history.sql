@@ -56,16 +56,9 @@ mapping_fingerprint as (
 inputs as (
     select
         change_fingerprints.deal_key,
-        {{ dbt.concat([
-            dbt.safe_cast('change_fingerprints.fingerprint', dbt.type_string()),
-            "'/'",
-            dbt.safe_cast('mapping_fingerprint.fingerprint', dbt.type_string()),
-            "'/'",
-            "coalesce(deals.currency_code, '-')",
-            "'/'",
-            "coalesce(deals.merged_into_deal_key, '-')",
-            "'/'",
-            dbt.safe_cast('deals.is_deleted', dbt.type_string()),
+        {{ row_hash([
+            'change_fingerprints.fingerprint', 'mapping_fingerprint.fingerprint',
+            'deals.currency_code', 'deals.merged_into_deal_key', 'deals.is_deleted',
         ]) }} as inputs_fingerprint
     from change_fingerprints
     inner join deals on change_fingerprints.deal_key = deals.deal_key
