@@ -1,6 +1,17 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='activity_key',
+    on_schema_change='fail',
+    meta={'watermark': 'raw_load_sequence'},
+) }}
 {#- HubSpot engagements in the activities contract every CRM's staging model shares
     (int_activities unions them). An activity is completed unless its status says it is
-    still to do; a note has no status and is done when written. -#}
+    still to do; a note has no status and is done when written.
+
+    A table, incremental by raw load (current_versions): engagements are the largest raw
+    table, and a view would rank all their versions again for every reader and test; a
+    daily build ranks only the day's versions. -#}
 with source as (
     {{ current_versions(source('raw_hubspot', 'engagements'), ['id']) }}
 ),
