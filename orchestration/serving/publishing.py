@@ -85,6 +85,9 @@ def _copy_marts(
             "order by column_index",
             [MARTS_SCHEMA, table],
         ).fetchall()
+        # Bookkeeping columns (a leading underscore: the fingerprints of models built
+        # incrementally) serve the warehouse's builds, not its readers.
+        columns = [(name, kind) for name, kind in columns if not name.startswith("_")]
         left_out = () if include else tuple(c for c, _ in columns if c in personal.get(table, ()))
         kept = [(name, kind) for name, kind in columns if name not in left_out]
         select = ", ".join(f'"{name}"' for name, _ in kept)

@@ -86,7 +86,7 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     shutil.copy(warehouses["incremental"], warehouses["tampered"])
     _tamper_with_fingerprinted_models(warehouses["tampered"])
     settings = replace(pipeline_run.settings, warehouse=warehouses["tampered"])
-    tampered = [model.split(".")[1] for model in BY_FINGERPRINT]
+    tampered = [model.split(".")[1] for model in (*BY_FINGERPRINT, RECODED)]
     _dbt_run(settings, day.day, folder / "target_tampered", "--select", *tampered)
     return day, warehouses, models
 
@@ -94,13 +94,17 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
 # The models incremental by deal through a fingerprint of each deal's inputs.
 BY_FINGERPRINT = ("marts.deal_activity_timeline", "marts.deal_state_history")
 GHOST_DEAL = "hubspot:ghost:1"
+# An incremental model whose code the tampered copy records as changed since its build.
+RECODED = "intermediate.int_activities"
+VERSIONS = "dbt_bookkeeping.incremental_model_versions"
 
 
 def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
     """Edits behind each model's back, one deal of each kind the models tell apart: the
     first deal's rows altered, fingerprint kept (``kept``); the second's altered with a
     stale fingerprint (``stale``); the third's rows deleted (``missing``); and rows of a
-    deal that has no inputs (GHOST_DEAL)."""
+    deal that has no inputs (GHOST_DEAL); and every row of RECODED, recorded as built by
+    other code."""
     with duckdb.connect(str(warehouse)) as con:
         for model in BY_FINGERPRINT:
             kept, stale, missing = _tampered_deals(con, model)
@@ -116,6 +120,10 @@ def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
                 f"from {model} where deal_key = ?",
                 [kept],
             )
+        con.execute(f"update {RECODED} set activity_type = 'tampered'")
+        con.execute(
+            f"update {VERSIONS} set checksum = 'older code' where unique_id like '%.int_activities'"
+        )
 
 
 def _tampered_deals(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
@@ -207,3 +215,19 @@ def test_only_the_deals_whose_inputs_changed_are_rebuilt(next_day, model):
     assert kept_pipelines == [("tampered",)]
     assert len(expected) > 2 and rebuilt == expected
     assert ghost_rows == 0
+
+
+def test_an_incremental_model_whose_code_changed_is_built_whole(next_day):
+    """The tampered copy recorded int_activities as built by other code: the build dropped
+    it and built it whole (no row kept the tampering), and recorded the code it used."""
+    _, warehouses = next_day
+    assert _differences(warehouses["tampered"], warehouses["incremental"], RECODED) == (0, 0)
+    with duckdb.connect(str(warehouses["tampered"]), read_only=True) as con:
+        recorded = con.execute(
+            f"select checksum from {VERSIONS} where unique_id like '%.int_activities'"
+        ).fetchall()
+    with duckdb.connect(str(warehouses["incremental"]), read_only=True) as con:
+        built = con.execute(
+            f"select checksum from {VERSIONS} where unique_id like '%.int_activities'"
+        ).fetchall()
+    assert recorded == built and len(built) == 1 and built[0][0] != "older code"

@@ -3,13 +3,15 @@
     incremental_strategy='delete+insert',
     unique_key='snapshot_date',
     on_schema_change='fail',
+    meta={'rebuild_on_code_change': false},
 ) }}
 {#- The open pipeline as it stood at the end of each day (reporting time zone), per
     pipeline x canonical stage x owner: what deal_daily_snapshots computes on every read,
     stored for the days of the run's window (macros/snapshot_window.sql). Every day in the
     window is recomputed from deal_state_history and replaces that day whole
     (delete+insert on snapshot_date), so rebuilding a day never duplicates or keeps a row;
-    days outside the window are left as they are. -#}
+    days outside the window are left as they are, also when this code changes (they are
+    history a rebuild would cut to the window: `funnelhouse backfill` rebuilds them). -#}
 {%- set window = snapshot_window() -%}
 
 with days as (
