@@ -11,7 +11,7 @@ import duckdb
 from ingestion.fx import land_fx_rates
 from ingestion.hubspot.files import land_hubspot_files
 from ingestion.raw.snapshot import LoadStats
-from ingestion.settings import Settings
+from ingestion.settings import Settings, SettingsError
 from ingestion.simulator import WorldConfig, generate_world, load_manifest
 from ingestion.simulator.schema import TABLES
 from ingestion.sources import ensure_every_raw_table
@@ -78,4 +78,11 @@ def resolve_as_of(settings: Settings) -> date:
     """The run's logical date: the configured one, else the demo world's end date."""
     if settings.as_of:
         return settings.as_of
-    return date.fromisoformat(load_manifest(settings.demo_world_dir())["end_date"])
+    world_dir = settings.demo_world_dir()
+    try:
+        return date.fromisoformat(load_manifest(world_dir)["end_date"])
+    except FileNotFoundError:
+        raise SettingsError(
+            f"no as-of date given, and no demo world in {world_dir} to take its end date "
+            "from: give --as-of YYYY-MM-DD (or set FUNNELHOUSE_AS_OF)"
+        ) from None

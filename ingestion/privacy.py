@@ -29,6 +29,7 @@ import duckdb
 
 from ingestion.csv_exports.objects import KINDS, SOURCE_SYSTEM, is_extra, raw_object
 from ingestion.hubspot import objects as hubspot_objects
+from ingestion.pending_forgets import record_pending_forget
 from ingestion.pipedrive import objects as pipedrive_objects
 from ingestion.raw.objects import EmployeeData, PersonalData, RawObject
 from ingestion.raw.snapshot import quote
@@ -84,6 +85,11 @@ class ForgetReport:
     @property
     def found(self) -> bool:
         return any(self.person_ids.values()) or bool(self.pseudonymised)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any raw or quarantine row changed: then the rebuild and the rest are owed."""
+        return self.found or bool(self.removed)
 
     def lines(self) -> list[str]:
         people = ", ".join(
@@ -549,7 +555,8 @@ def forget_person(
     and quarantine table, and pseudonymise an employee found by email address; or, given
     ``owner`` instead (an export's owner value, a CRM owner or user id; of
     ``source_instance`` where it names owners in several), pseudonymise that employee. All
-    or nothing. Returns what was found, removed and pseudonymised."""
+    or nothing, together with the record that the rebuild and what follows it are owed
+    (ingestion.pending_forgets). Returns what was found, removed and pseudonymised."""
     if bool(owner) == bool(email or person_id):
         raise ValueError("give the person's email address or id, or else an owner value")
     if source_instance is not None and not owner:
@@ -562,6 +569,8 @@ def forget_person(
             _forget_people(con, email, person_id, report)
         if email:
             _pseudonymise_employee(con, report, email=email)
+        if report.changed:
+            record_pending_forget(con)
     return report
 
 

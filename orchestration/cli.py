@@ -19,6 +19,15 @@ from typing import NoReturn
 import duckdb
 
 from ingestion.demo import ensure_demo_world, resolve_as_of
+from ingestion.pending_forgets import (
+    FILE_REWRITE,
+    REBUILD,
+    SERVING_CLEANUP,
+    pending_forgets,
+    refuse_while_forget_pending,
+    steps_owed,
+    strike_step,
+)
 from ingestion.privacy import ForgetError, ForgetReport, forget_person, tables_mentioning
 from ingestion.settings import PROJECT_ROOT, Settings, SettingsError, load_settings
 from ingestion.simulator import WorldConfig, generate_world
@@ -94,9 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     forget = commands.add_parser(
         "forget",
         help="remove a person from every table (raw, quarantine, history, marts); "
-        "pseudonymise an employee",
+        "pseudonymise an employee; with no person, finish an interrupted forget",
     )
-    person = forget.add_mutually_exclusive_group(required=True)
+    person = forget.add_mutually_exclusive_group()
     person.add_argument("--email", help="the person's or employee's email address")
     person.add_argument("--contact-id", help="the person's contact, lead or person id in a CRM")
     person.add_argument(
@@ -159,6 +168,13 @@ def _timed(phases: dict[str, float], name: str, action: Callable[[], object]) ->
     return result
 
 
+def _check_warehouse(settings: Settings) -> None:
+    """Fail before any work if the warehouse cannot be written (locked, unwritable path) or
+    a forget has not finished (see ingestion.pending_forgets)."""
+    with connect(settings) as con:
+        refuse_while_forget_pending(con)
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings(
         home=args.home,
@@ -170,9 +186,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     phases: dict[str, float] = {}
     started = time.monotonic()
-    # Fail before any work if the warehouse cannot be written (locked, unwritable path).
-    with connect(settings):
-        pass
+    _check_warehouse(settings)
     use_dagster_home(settings)
 
     def progress(message: str) -> None:
@@ -242,8 +256,7 @@ def _backfill(args: argparse.Namespace) -> int:
     settings = load_settings(home=args.home, warehouse=args.warehouse, as_of=args.as_of)
     as_of = resolve_as_of(settings)
     _check_backfill_days(args.first, args.last, as_of)
-    with connect(settings):  # fail before any work if the warehouse cannot be written
-        pass
+    _check_warehouse(settings)
     use_dagster_home(settings)
     # Before the job's modules load the asset graph from its manifest.
     parse_project(dbt_vars=settings.dbt_vars(as_of))
@@ -279,6 +292,33 @@ def _backfill(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     settings = load_settings(home=args.home, warehouse=args.warehouse, as_of=args.as_of)
     with connect(settings) as con:
+        interrupted = pending_forgets(con)
+    named = bool(args.email or args.contact_id or args.owner)
+    if not named and (args.source_instance or not interrupted):
+        raise UsageError(
+            "give whom to forget: --email, --contact-id or --owner; with none of them (and "
+            "no --source-instance), forget finishes an interrupted forget, if one is pending"
+        )
+    # Before any raw edit, so that a setting the rebuild cannot use changes nothing.
+    as_of = resolve_as_of(settings)
+    use_dagster_home(settings)
+    # Before the job's modules load the asset graph from its manifest.
+    parse_project(dbt_vars=settings.dbt_vars(as_of))
+    report = _forget_in_raw(settings, args) if named else ForgetReport(people_searched=False)
+    if not report.changed and not interrupted:
+        print(f"forget: {_nothing_to_forget(args, report)}; nothing changed")
+        return 0
+    for forget in interrupted:
+        print(f"forget: completing the forget interrupted on {forget}")
+    if not _finish_forgets(settings, as_of):
+        return 1
+    if interrupted:
+        print("forget: finished; no forget is left unfinished")
+    return _verify_forgotten(settings, report)
+
+
+def _forget_in_raw(settings: Settings, args: argparse.Namespace) -> ForgetReport:
+    with connect(settings) as con:
         try:
             report = forget_person(
                 con,
@@ -291,13 +331,10 @@ def _forget(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     for line in report.lines():
         print(f"forget: {line}")
-    if not report.found and not report.removed:
-        print(f"forget: {_nothing_to_forget(args, report)}; nothing changed")
-        return 0
-    use_dagster_home(settings)
-    as_of = resolve_as_of(settings)
-    # Before the job's modules load the asset graph from its manifest.
-    parse_project(dbt_vars=settings.dbt_vars(as_of))
+    return report
+
+
+def _rebuild(settings: Settings, as_of: date) -> list[str]:
     with connect(settings) as con:
         for schema, table in models_watermarked_on_raw_loads():
             con.execute(f'drop table if exists "{schema}"."{table}"')
@@ -306,17 +343,52 @@ def _forget(args: argparse.Namespace) -> int:
 
     LOGGER.info("forget: rebuilding everything downstream of the raw tables")
     outcome = execute_main_job(settings, as_of, job_name=TRANSFORM_JOB_NAME)
-    if not outcome.success:
-        print("forget: the rebuild FAILED; rerun `funnelhouse forget` with the same person:")
-        print("\n".join(f"  {failure}" for failure in outcome.failures))
-        return 1
+    return [] if outcome.success else outcome.failures or [f"run {outcome.run_id[:8]} failed"]
+
+
+def _clean_up_serving(settings: Settings, as_of: date) -> list[str]:
     from orchestration.serving import drop_earlier_versions
 
     dropped = drop_earlier_versions(settings)
     LOGGER.info("forget: removed %d earlier versions of the serving copy", dropped)
+    return []
+
+
+def _rewrite_file(settings: Settings, as_of: date) -> list[str]:
     LOGGER.info("forget: rewriting the warehouse file so no deleted row's bytes remain")
     rewrite_warehouse(settings)
-    return _verify_forgotten(settings, report)
+    return []
+
+
+# What follows a forget's raw edits: each step returns its failures (none: it finished).
+FORGET_STEPS: dict[str, Callable[[Settings, date], list[str]]] = {
+    REBUILD: _rebuild,
+    SERVING_CLEANUP: _clean_up_serving,
+    FILE_REWRITE: _rewrite_file,
+}
+
+
+def _finish_forgets(settings: Settings, as_of: date) -> bool:
+    """Run every step a pending forget (this one's included) has left, striking each off
+    as it finishes; on a failure, say so and how to finish later."""
+    with connect(settings) as con:
+        pending = pending_forgets(con)
+    for step in steps_owed(pending):
+        try:
+            failures = FORGET_STEPS[step](settings, as_of)
+        except (OSError, duckdb.Error) as exc:
+            failures = [str(exc).splitlines()[0]]
+        if failures:
+            print(
+                f"forget: the {step} FAILED; the person is out of the raw tables but may "
+                "still be in the marts, earlier serving versions or the warehouse file. Fix "
+                "the cause, then run `funnelhouse forget` again (no person needed) to finish:"
+            )
+            print("\n".join(f"  {failure}" for failure in failures))
+            return False
+        with connect(settings) as con:
+            strike_step(con, step, upto=pending[-1].raw_edited_at)
+    return True
 
 
 def _nothing_to_forget(args: argparse.Namespace, report: ForgetReport) -> str:

@@ -3,17 +3,34 @@ business facts around them (deals, activities) are still counted."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import duckdb
 import pytest
 from background_runs import follow_up, follow_up_result, run_funnelhouse
 
 from ingestion.csv_exports.objects import OWNERS, raw_object
+from ingestion.hubspot import objects as hubspot
+from ingestion.pending_forgets import pending_forgets, strike_step
+from ingestion.privacy import forget_person
 from ingestion.raw.snapshot import ensure_raw_table
+from ingestion.settings import load_settings
 
 # Copies leave the world behind: it holds every address, and forget removes people from the
 # warehouse, not from the CRM.
 WORLDS = ("worlds",)
 OWNERS_EXPORT_TABLES = ("raw_csv.owners", "quarantine.csv__owners")
+AS_OF = "2025-06-30"  # where a test's home has no demo world to take it from
+# The contact with the most deals among those with activities: forgetting them touches most.
+BUSIEST_CONTACT = """select contacts.id, contacts.email
+    from raw_hubspot.contacts as contacts
+    inner join raw_hubspot.deal_contacts as links on contacts.id = links.contact_id
+    inner join raw_hubspot.engagements as engagements on contacts.id = engagements.contact_id
+    where contacts.email is not null
+    group by all
+    order by count(distinct links.deal_id) desc, contacts.id
+    limit 1"""
 
 
 @follow_up("forgotten")
@@ -22,17 +39,7 @@ def _forget_a_contact(pipeline_run):
     been forgotten, the address given in another case. The copy's warehouse lacks the CSV
     owners export's tables first, as one made before they existed would: forget's rebuild
     lands nothing, so it must create them itself."""
-    contact_id, email = pipeline_run.query(
-        """select contacts.id, contacts.email
-        from raw_hubspot.contacts as contacts
-        inner join raw_hubspot.deal_contacts as links on contacts.id = links.contact_id
-        inner join raw_hubspot.engagements as engagements
-            on contacts.id = engagements.contact_id
-        where contacts.email is not null
-        group by all
-        order by count(distinct links.deal_id) desc, contacts.id
-        limit 1"""
-    )[0]
+    contact_id, email = pipeline_run.query(BUSIEST_CONTACT)[0]
     home = pipeline_run.copy("forget_home", leave_out=WORLDS).settings.home
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         for table in OWNERS_EXPORT_TABLES:
@@ -65,6 +72,16 @@ def test_forget_reports_what_it_removed_and_verifies(forgotten):
     assert lines[-1] == "forget: verified: no table or view of the warehouse holds the address"
 
 
+def _files_holding(home, *texts: str) -> list[str]:
+    """The files of the home holding one of ``texts`` (any case), free blocks included."""
+    needles = [text.lower().encode() for text in texts]
+    return [
+        str(path.relative_to(home))
+        for path in home.rglob("*")
+        if path.is_file() and any(needle in path.read_bytes().lower() for needle in needles)
+    ]
+
+
 def test_a_table_the_warehouse_lacked_is_created_empty_for_the_rebuild(forgotten):
     *_, home, code, output = forgotten
     assert code == 0, output
@@ -94,18 +111,12 @@ def test_no_table_keys_the_person_but_their_deals_and_activities_stay(pipeline_r
 def test_no_file_of_the_home_holds_the_address(forgotten):
     """Not the warehouse's free blocks, not the serving copy, not a log."""
     _, email, home, _, _ = forgotten
-    needle = email.encode()
-    holding = [
-        str(path.relative_to(home))
-        for path in home.rglob("*")
-        if path.is_file() and needle in path.read_bytes().lower()
-    ]
-    assert holding == []
+    assert _files_holding(home, email) == []
 
 
 def test_forgetting_again_changes_nothing(forgotten, cli):
     _, email, home, _, _ = forgotten
-    code, output = cli(["forget", "--email", email, "--home", str(home)])
+    code, output = cli(["forget", "--email", email, "--home", str(home), "--as-of", AS_OF])
     assert code == 0
     assert output.splitlines()[-1] == "forget: no record holds that person; nothing changed"
 
@@ -170,13 +181,7 @@ def test_no_table_or_file_holds_the_owner_but_every_metric_stays(pipeline_run, f
     _, email, name, home, _, _ = forgotten_owner
     assert _tables_holding(home, email) == []
     assert _tables_holding(home, name) == []
-    needles = (email.lower().encode(), name.lower().encode())
-    holding = [
-        str(path.relative_to(home))
-        for path in home.rglob("*")
-        if path.is_file() and any(needle in path.read_bytes().lower() for needle in needles)
-    ]
-    assert holding == []
+    assert _files_holding(home, email, name) == []
     for table in ("marts.deals", "marts.deal_activity_timeline", "marts.rep_activity"):
         sql = f"select owner_key, count(*) from {table} group by all order by all"
         assert _query(home, sql) == pipeline_run.query(sql), table
@@ -196,7 +201,7 @@ def test_an_owner_value_of_two_instances_or_of_none_is_refused_and_changes_nothi
                 "values (?, 'Dee Hart', 'Dee Hart')",
                 [instance],
             )
-    forget = ["forget", "--home", str(tmp_path), "--warehouse", str(warehouse)]
+    forget = ["forget", "--home", str(tmp_path), "--warehouse", str(warehouse), "--as-of", AS_OF]
     refusals = [
         (
             ["--owner", "Dee Hart"],
@@ -229,3 +234,146 @@ def test_an_owner_value_of_two_instances_or_of_none_is_refused_and_changes_nothi
         assert con.execute(
             f"select _source_instance, owner, name from {owners.table} order by 1"
         ).fetchall() == [("acme", "Dee Hart", "Dee Hart"), ("beta", "Dee Hart", "Dee Hart")]
+
+
+@dataclass
+class Interrupted:
+    email: str
+    contact_key: str
+    home: Path
+    failed: tuple[int, str]  # the forget whose rebuild failed: exit code, output
+    left_after_failure: dict[str, object]  # what raw, a mart and the marker held then
+    again: tuple[int, str]  # the same forget again, the cause fixed
+
+
+COUNT_CONTACT = "select count(*) from raw_hubspot.contacts where id = ?"
+COUNT_DEALS_LED = "select count(*) from marts.deals where first_contact_key = ?"
+
+
+def _pending_steps(home) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return [forget.steps_left for forget in pending_forgets(con)]
+
+
+@follow_up("interrupted", runs=2)
+def _fail_a_forget_then_forget_again(pipeline_run):
+    """A copy of the session's run in which a forget's rebuild fails (a raw deal's latest
+    version names a stage no mapping knows, which blocks the rebuild before dbt), then,
+    that version removed, the same forget runs again."""
+    contact_id, email = pipeline_run.query(BUSIEST_CONTACT)[0]
+    portal = pipeline_run.query("select any_value(source_instance) from marts.deals")[0][0]
+    key = f"hubspot:{portal}:{contact_id}"
+    home = pipeline_run.copy("forget_interrupted_home", leave_out=WORLDS).settings.home
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute(
+            "insert into raw_hubspot.deals select * replace "
+            "('nope' as dealstage, _load_sequence + 1 as _load_sequence) "
+            "from raw_hubspot.deals where id = (select min(id) from raw_hubspot.deals) "
+            "qualify _load_sequence = max(_load_sequence) over ()"
+        )
+    as_of = pipeline_run.as_of.isoformat()
+    forget = ["forget", "--email", email, "--home", str(home), "--as-of", as_of]
+    failed = run_funnelhouse(forget, home)
+    left = {
+        "raw contacts": _query(home, COUNT_CONTACT, [contact_id])[0][0],
+        "deals led by them": _query(home, COUNT_DEALS_LED, [key])[0][0],
+        "pending steps": _pending_steps(home),
+    }
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("delete from raw_hubspot.deals where dealstage = 'nope'")
+    return Interrupted(email, key, home, failed, left, run_funnelhouse(forget, home))
+
+
+@pytest.fixture(scope="module")
+def interrupted(pipeline_run):
+    return follow_up_result("interrupted", pipeline_run)
+
+
+def test_a_forget_failing_after_its_raw_edits_is_left_pending(interrupted):
+    code, output = interrupted.failed
+    assert code == 1, output
+    assert any(line.startswith("forget: the rebuild FAILED;") for line in output.splitlines())
+    assert interrupted.left_after_failure["raw contacts"] == 0
+    assert interrupted.left_after_failure["deals led by them"] > 0, "the marts still hold them"
+    assert interrupted.left_after_failure["pending steps"] == [
+        ("rebuild", "serving cleanup", "file rewrite")
+    ]
+
+
+def test_the_same_forget_again_finishes_the_interrupted_one(interrupted):
+    code, output = interrupted.again
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0] == "forget: records of the person found: none"
+    assert lines[1].startswith("forget: completing the forget interrupted on ")
+    assert lines[1].endswith(" UTC: rebuild, serving cleanup, file rewrite left")
+    assert lines[-2:] == [
+        "forget: finished; no forget is left unfinished",
+        "forget: verified: no table or view of the warehouse holds the address",
+    ]
+    home = interrupted.home
+    assert _query(home, COUNT_DEALS_LED, [interrupted.contact_key]) == [(0,)]
+    assert _pending_steps(home) == []
+    assert _files_holding(home, interrupted.email) == [], "serving versions, free blocks"
+
+
+def _warehouse_with_a_contact(tmp_path) -> Path:
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_table(con, hubspot.CONTACTS, [("id", "VARCHAR"), ("email", "VARCHAR")])
+        con.execute(
+            "insert into raw_hubspot.contacts (id, email) "
+            "values ('100', 'ann@example.com'), ('200', 'cy@example.com')"
+        )
+    return warehouse
+
+
+def test_a_forget_refused_before_its_raw_edits_changes_nothing(cli, tmp_path, capsys):
+    """No person and nothing to finish; no as-of date and no demo world to take it from."""
+    warehouse = _warehouse_with_a_contact(tmp_path)
+    forget = ["forget", "--home", str(tmp_path), "--warehouse", str(warehouse)]
+    assert cli(forget) == (2, "")
+    assert "give whom to forget: --email, --contact-id or --owner" in capsys.readouterr().err
+    assert cli([*forget, "--email", "ann@example.com"]) == (1, "")
+    world = load_settings(home=tmp_path).demo_world_dir()
+    assert capsys.readouterr().err.splitlines() == [
+        f"funnelhouse: no as-of date given, and no demo world in {world} to take its end "
+        "date from: give --as-of YYYY-MM-DD (or set FUNNELHOUSE_AS_OF)"
+    ]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select id from raw_hubspot.contacts order by 1").fetchall() == [
+            ("100",),
+            ("200",),
+        ]
+        assert pending_forgets(con) == []
+
+
+def test_runs_refuse_while_a_forget_is_pending_and_forget_alone_finishes_it(cli, tmp_path, capsys):
+    """A forget whose rewrite failed: the rebuild and serving cleanup are struck off, the
+    file still holds the address in free blocks."""
+    warehouse = _warehouse_with_a_contact(tmp_path)
+    with duckdb.connect(str(warehouse)) as con:
+        forget_person(con, email="ann@example.com")
+        (pending,) = pending_forgets(con)
+        for step in ("rebuild", "serving cleanup"):
+            strike_step(con, step, upto=pending.raw_edited_at)
+    assert b"ann@example.com" in warehouse.read_bytes()
+    where = ["--home", str(tmp_path), "--warehouse", str(warehouse)]
+    when = f"{pending.raw_edited_at:%Y-%m-%d %H:%M:%S} UTC"
+    for command in (["backfill", "--from", AS_OF, "--to", AS_OF, "--as-of", AS_OF], ["run"]):
+        assert cli([*command, *where]) == (1, ""), command
+        assert capsys.readouterr().err.startswith(
+            f"funnelhouse: a forget has not finished (interrupted on {when}: file rewrite "
+            "left): the person it removed from the raw tables may still be in the marts"
+        ), command
+    code, output = cli(["forget", *where, "--as-of", AS_OF])
+    assert (code, output.splitlines()) == (
+        0,
+        [
+            f"forget: completing the forget interrupted on {when}: file rewrite left",
+            "forget: finished; no forget is left unfinished",
+        ],
+    )
+    assert b"ann@example.com" not in warehouse.read_bytes()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert pending_forgets(con) == []
