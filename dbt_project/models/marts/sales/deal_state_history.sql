@@ -27,20 +27,13 @@ stages as (
     select * from {{ ref('int_stages_mapped') }}
 ),
 
--- Property changes of the deals int_deals has (the others have no states).
-changes as (
-    select changes.*
-    from {{ ref('int_deal_property_changes') }} as changes
-    inner join deals on changes.deal_key = deals.deal_key
-),
-
 change_fingerprints as (
     select
         deal_key,
         {{ order_free_hash([
             'source_system', 'pipeline_id', 'changed_at', 'property_name', 'property_value',
         ]) }} as fingerprint
-    from changes
+    from {{ ref('int_deal_property_changes') }}
     group by deal_key
 ),
 
@@ -67,6 +60,13 @@ inputs as (
 
 {{ groups_to_rebuild('inputs', 'deal_key', 'state_number = 1') }},
 
+changes as (
+    select * from {{ ref('int_deal_property_changes') }}
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
+),
+
 -- One row per instant at which something changed, each property's new value in its column.
 instants as (
     select
@@ -81,7 +81,6 @@ instants as (
             as forecast_category,
         max(case when property_name = 'owner_key' then property_value end) as owner_key
     from changes
-    where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
     group by deal_key, source_system, pipeline_id, changed_at
 ),
 
