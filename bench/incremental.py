@@ -90,6 +90,8 @@ def node_seconds(target: Path) -> dict:
 def bench(prepared: Path, workdir: Path, out: Path, prebuilt: bool) -> None:
     from ingestion.settings import load_settings
     from ingestion.simulator import load_manifest
+    from ingestion.sources import ensure_every_raw_table
+    from ingestion.warehouse import connect
 
     manifest = load_manifest(prepared / "world")
     deals = manifest["n_deals"]
@@ -99,6 +101,9 @@ def bench(prepared: Path, workdir: Path, out: Path, prebuilt: bool) -> None:
         if (prepared / name).exists():
             shutil.copy(prepared / name, workdir / name)
     settings = load_settings(home=workdir, warehouse=warehouse)
+    # As the main job does: a warehouse landed by an older version may lack a raw table.
+    with connect(settings) as con:
+        ensure_every_raw_table(con)
     day_dir = workdir / "next_day"
     land_day = [PYTHON, __file__, "_land_day", "--world", str(prepared / "world")]
     land_day += ["--day-dir", str(day_dir), "--warehouse", str(warehouse)]
