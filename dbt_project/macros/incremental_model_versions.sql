@@ -1,12 +1,12 @@
 {#- An incremental model keeps the rows earlier builds wrote, so a change to its code would
     reach only the rows a run rebuilds. The warehouse therefore records the code (dbt's
     checksum of the model file) each incremental model was last built with, and a run
-    drops, before building, every selected incremental model whose code changed since, or
-    whose code was never recorded (a warehouse from before this bookkeeping): dbt then
-    builds it whole. A change to a macro it calls is not seen: build such a model with
-    --full-refresh. A model whose rows a whole build would not bring back (days of history
-    outside a window) opts out with `meta: {rebuild_on_code_change: false}` and is only
-    reported. -#}
+    builds whole every incremental model whose code changed since, or whose code was never
+    recorded (a warehouse from before this bookkeeping): as with --full-refresh, into a new
+    table that replaces the old one only once built, so a failed run keeps the old one. A
+    change to a macro it calls is not seen: build such a model with --full-refresh. A
+    model whose rows a whole build would not bring back (days of history outside a
+    window) opts out with `meta: {rebuild_on_code_change: false}` and is only reported. -#}
 
 {#- The table of recorded versions, created on first use. -#}
 {% macro incremental_model_versions_table() -%}
@@ -18,36 +18,49 @@
     {{ return(versions) }}
 {%- endmacro %}
 
-{% macro selected_incremental_models() -%}
-    {%- set models = [] -%}
-    {%- for node in graph.nodes.values() -%}
-        {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
-            and node.unique_id in selected_resources -%}
-            {%- do models.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(models) }}
+{#- The code of an incremental model changed since its table was built (or was never
+    recorded). -#}
+{% macro code_changed_since_built(node) -%}
+    {%- set versions = api.Relation.create(database=target.database, schema='dbt_bookkeeping',
+        identifier='incremental_model_versions') -%}
+    {%- if adapter.get_relation(versions.database, versions.schema, versions.identifier) is none -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set recorded = run_query("select checksum from " ~ versions
+        ~ " where unique_id = '" ~ node.unique_id ~ "'") -%}
+    {{ return(recorded.rows | length == 0 or recorded.rows[0][0] != node.checksum.checksum) }}
 {%- endmacro %}
 
-{#- on-run-start: drop the selected incremental models whose code changed. -#}
-{% macro drop_incremental_models_whose_code_changed() -%}
+{#- dbt's own, plus: an incremental model whose code changed is built whole. -#}
+{% macro should_full_refresh() -%}
+    {%- set full_refresh = config.get('full_refresh') -%}
+    {%- if full_refresh is none -%}
+        {%- set full_refresh = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- if not full_refresh and execute and model is defined
+        and model.resource_type == 'model' and model.config.materialized == 'incremental'
+        and model.config.meta.get('rebuild_on_code_change', true) -%}
+        {%- set full_refresh = code_changed_since_built(model) -%}
+    {%- endif -%}
+    {{ return(full_refresh) }}
+{%- endmacro %}
+
+{#- on-run-start: create the table, and say which selected incremental models are built
+    whole for a change of code, or keep old rows despite one. -#}
+{% macro report_incremental_models_whose_code_changed() -%}
     {%- if execute and flags.WHICH in ('run', 'build') -%}
         {%- set versions = incremental_model_versions_table() -%}
-        {%- set recorded = {} -%}
-        {%- for row in run_query('select unique_id, checksum from ' ~ versions) -%}
-            {%- do recorded.update({row[0]: row[1]}) -%}
-        {%- endfor -%}
-        {%- for node in selected_incremental_models() -%}
-            {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
-            {%- if relation is not none and recorded.get(node.unique_id) != node.checksum.checksum -%}
-                {%- if node.config.meta.get('rebuild_on_code_change', true) -%}
-                    {{ log('Building ' ~ node.name ~ ' whole: its code changed since its last build',
-                        info=true) }}
-                    {%- do adapter.drop_relation(relation) -%}
-                {%- else -%}
-                    {{ log('The code of ' ~ node.name ~ ' changed since its last build: the rows '
-                        ~ 'this run does not rebuild keep what the old code built', info=true) }}
-                {%- endif -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.config.materialized == 'incremental'
+            and node.unique_id in selected_resources
+            and adapter.get_relation(node.database, node.schema, node.alias) is not none
+            and code_changed_since_built(node) -%}
+            {%- if node.config.meta.get('rebuild_on_code_change', true) -%}
+                {{ log('Building ' ~ node.name ~ ' whole: its code changed since its last build',
+                    info=true) }}
+            {%- else -%}
+                {{ log('The code of ' ~ node.name ~ ' changed since its last build: the rows '
+                    ~ 'this run does not rebuild keep what the old code built', info=true) }}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
