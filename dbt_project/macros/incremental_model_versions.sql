@@ -8,10 +8,15 @@
     model whose rows a whole build would not bring back (days of history outside a
     window) opts out with `meta: {rebuild_on_code_change: false}` and is only reported. -#}
 
+{#- Where the versions are recorded. -#}
+{% macro incremental_model_versions_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='dbt_bookkeeping',
+        identifier='incremental_model_versions')) }}
+{%- endmacro %}
+
 {#- The table of recorded versions, created on first use. -#}
 {% macro incremental_model_versions_table() -%}
-    {%- set versions = api.Relation.create(database=target.database, schema='dbt_bookkeeping',
-        identifier='incremental_model_versions') -%}
+    {%- set versions = incremental_model_versions_relation() -%}
     {%- do run_query('create schema if not exists ' ~ versions.schema) -%}
     {%- do run_query('create table if not exists ' ~ versions
         ~ ' (unique_id varchar, checksum varchar, built_at timestamp)') -%}
@@ -21,8 +26,7 @@
 {#- The code of an incremental model changed since its table was built (or was never
     recorded). -#}
 {% macro code_changed_since_built(node) -%}
-    {%- set versions = api.Relation.create(database=target.database, schema='dbt_bookkeeping',
-        identifier='incremental_model_versions') -%}
+    {%- set versions = incremental_model_versions_relation() -%}
     {%- if adapter.get_relation(versions.database, versions.schema, versions.identifier) is none -%}
         {{ return(true) }}
     {%- endif -%}
