@@ -52,9 +52,11 @@ class Settings:
     forecast_simulations: int = 1000
     forecast_seed: int = 42
     # Attribution: days before a deal's creation its touches still count (unset: all of
-    # them), and time decay's half-life in days.
+    # them), time decay's half-life in days, and how old (in days) the Markov and Shapley
+    # channel credits get before they are learned again (1: every day).
     attribution_lookback_days: int | None = None
     attribution_half_life_days: float = 7.0
+    attribution_relearn_every_days: int = 7
     # HubSpot's API root; unset, the demo serves the simulated world over HTTP locally.
     # The token always comes from HUBSPOT_ACCESS_TOKEN, never from settings.
     hubspot_base_url: str | None = None
@@ -110,6 +112,11 @@ class Settings:
             raise SettingsError(
                 f"attribution_lookback_days is {self.attribution_lookback_days}: use 1 or more "
                 "(or leave it unset for no limit)"
+            )
+        if self.attribution_relearn_every_days < 1:
+            raise SettingsError(
+                f"attribution_relearn_every_days is {self.attribution_relearn_every_days}: use "
+                "1 or more (1 learns the channel credits again every day)"
             )
         if self.attribution_half_life_days <= 0:
             raise SettingsError(
@@ -198,6 +205,7 @@ class Settings:
             "forecast_seed": self.forecast_seed,
             "attribution_lookback_days": self.attribution_lookback_days,
             "attribution_half_life_days": self.attribution_half_life_days,
+            "attribution_relearn_every_days": self.attribution_relearn_every_days,
         }
 
 
@@ -240,6 +248,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "forecast_seed": int,
     "attribution_lookback_days": int,
     "attribution_half_life_days": float,
+    "attribution_relearn_every_days": int,
 }
 
 

@@ -5,15 +5,18 @@
     whose fingerprint changed, new groups included, and the groups built before that have
     no inputs now (inputs_fingerprint null). The model builds rows for those groups only,
     one row without data for a group with no inputs, which replaces its old rows and
-    which a post-hook deletes. `first_row` picks one row per group of the model. -#}
-{% macro groups_to_rebuild(inputs, key, first_row) -%}
+    which a post-hook deletes. `first_row` picks one row per group of the model; without
+    it, each group's distinct fingerprint is read from all of its rows. -#}
+{% macro groups_to_rebuild(inputs, key, first_row=none) -%}
 built as (
     {%- if is_incremental() %}
-        select
+        select {{ 'distinct' if first_row is none }}
             {{ key }},
             _inputs_fingerprint
         from {{ this }}
-        where {{ first_row }}
+        {%- if first_row is not none %}
+            where {{ first_row }}
+        {%- endif %}
     {%- else %}
         select
             {{ key }},

@@ -35,23 +35,29 @@
     {{ return(recorded.rows | length == 0 or recorded.rows[0][0] != node.checksum.checksum) }}
 {%- endmacro %}
 
-{#- dbt's own, plus: an incremental model whose code changed is built whole. -#}
+{#- dbt's own, plus: an incremental model whose code changed is built whole, and so is
+    one whose learned parameters are due to be learned again (macros/learned_parameters.sql). -#}
 {% macro should_full_refresh() -%}
     {%- set full_refresh = config.get('full_refresh') -%}
     {%- if full_refresh is none -%}
         {%- set full_refresh = flags.FULL_REFRESH -%}
     {%- endif -%}
     {%- if not full_refresh and execute and model is defined
-        and model.resource_type == 'model' and model.config.materialized == 'incremental'
-        and model.config.meta.get('rebuild_on_code_change', true) -%}
-        {%- set full_refresh = code_changed_since_built(model) -%}
+        and model.resource_type == 'model' and model.config.materialized == 'incremental' -%}
+        {%- if model.config.meta.get('rebuild_on_code_change', true) -%}
+            {%- set full_refresh = code_changed_since_built(model) -%}
+        {%- endif -%}
+        {%- if not full_refresh and model.config.meta.get('relearn') -%}
+            {%- set built = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+            {%- set full_refresh = built is not none and learned_too_long_ago(model, built) -%}
+        {%- endif -%}
     {%- endif -%}
     {{ return(full_refresh) }}
 {%- endmacro %}
 
 {#- on-run-start: create the table, and say which selected incremental models are built
-    whole for a change of code, or keep old rows despite one. -#}
-{% macro report_incremental_models_whose_code_changed() -%}
+    whole for a change of code (or keep old rows despite one) or to learn again. -#}
+{% macro report_incremental_models_built_whole() -%}
     {%- if execute and flags.WHICH in ('run', 'build') -%}
         {%- set versions = incremental_model_versions_table() -%}
         {%- for node in graph.nodes.values()
@@ -65,6 +71,16 @@
             {%- else -%}
                 {{ log('The code of ' ~ node.name ~ ' changed since its last build: the rows '
                     ~ 'this run does not rebuild keep what the old code built', info=true) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.config.meta.get('relearn')
+            and node.unique_id in selected_resources -%}
+            {%- set built = adapter.get_relation(node.database, node.schema, node.alias) -%}
+            {%- if built is not none and learned_too_long_ago(node, built) -%}
+                {{ log('Learning ' ~ node.name ~ ' again, from the data as of the as-of date: '
+                    ~ 'it is due (every ' ~ node.config.meta.relearn.every_days ~ ' days), or '
+                    ~ 'was learned for another date or with other settings', info=true) }}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

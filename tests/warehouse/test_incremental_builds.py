@@ -4,6 +4,8 @@ The session's warehouse (built in full) gets one more day of CRM changes (an edi
 deals and activities, deleted and merged deals, deleted activities), landed by the raw
 loader as a daily sync would; then the incremental build and a full rebuild of the same
 raw tables must hold the same rows, and a rerun with nothing new must change nothing.
+Learned parameters are kept between relearnings, so the full rebuild keeps them too, and
+a run due to learn them again is checked on its own.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from background_runs import follow_up, follow_up_result
 from dbt_commands import run_dbt
+from python_models import load_python_model
 
 from ingestion.demo import land_demo_world
 from ingestion.simulator.next_day import NextDay, write_next_day
@@ -62,9 +66,10 @@ def _incremental_models(pipeline_run) -> list[str]:
 @follow_up("next_day")
 def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     """The session's warehouse with one more day landed, built incrementally
-    (``incremental``), rebuilt in full (``full``), built again with nothing new (``rerun``,
-    a copy of ``incremental``) and, tampered with, its timeline built again
-    (``tampered``); and the incremental models. Four dbt runs: a follow-up, so they
+    (``incremental``), rebuilt in full but for the learned parameters (``full``), built
+    again with nothing new (``rerun``, a copy of ``incremental``), tampered with and its
+    fingerprinted models built again (``tampered``), and its learned parameters learned
+    again (``relearned``); and the incremental models. Five dbt runs: a follow-up, so they
     overlap the tests reading the run."""
     folder = pipeline_run.settings.home.parent / "incremental"
     folder.mkdir()
@@ -76,7 +81,9 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
         land_demo_world(con, folder / "world", load_id="next-day", loaded_at=datetime.now(UTC))
     shutil.copy(warehouses["incremental"], warehouses["full"])
     selection = ["--select", "+" + " +".join(m.split(".")[1] for m in models)]
-    for name, extra in (("incremental", []), ("full", ["--full-refresh"])):
+    # The learned parameters stay as learned at the session's run, as the day's run keeps them.
+    full = ["--full-refresh", "--exclude", *LEARNED]
+    for name, extra in (("incremental", []), ("full", full)):
         settings = replace(pipeline_run.settings, warehouse=warehouses[name])
         _dbt_run(settings, day.day, folder / f"target_{name}", *selection, *extra)
     shutil.copy(warehouses["incremental"], warehouses["rerun"])
@@ -88,11 +95,25 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     settings = replace(pipeline_run.settings, warehouse=warehouses["tampered"])
     tampered = [model.split(".")[1] for model in (*BY_FINGERPRINT, RECODED)]
     _dbt_run(settings, day.day, folder / "target_tampered", "--select", *tampered)
+    warehouses["relearned"] = folder / "relearned.duckdb"
+    shutil.copy(warehouses["incremental"], warehouses["relearned"])
+    settings = replace(
+        pipeline_run.settings, warehouse=warehouses["relearned"], attribution_relearn_every_days=1
+    )
+    _dbt_run(settings, day.day, folder / "target_relearned", "--select", *LEARNED)
     return day, warehouses, models
 
 
-# The models incremental by deal through a fingerprint of each deal's inputs.
-BY_FINGERPRINT = ("marts.deal_activity_timeline", "marts.deal_state_history")
+# The models incremental by deal through a fingerprint of each deal's inputs, and the
+# column each tampers with.
+BY_FINGERPRINT = {
+    "marts.deal_activity_timeline": "pipeline_id",
+    "marts.deal_state_history": "pipeline_id",
+    "intermediate.int_attribution_weights": "rule",
+    "marts.attribution_credits": "rule",
+}
+# The learned parameters (macros/learned_parameters.sql) and the credits learned from them.
+LEARNED = ("int_attribution_channel_paths", "int_attribution_channel_credits")
 GHOST_DEAL = "hubspot:ghost:1"
 # An incremental model whose code the tampered copy records as changed since its build.
 RECODED = "intermediate.int_activities"
@@ -106,11 +127,11 @@ def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
     deal that has no inputs (GHOST_DEAL); and every row of RECODED, recorded as built by
     other code."""
     with duckdb.connect(str(warehouse)) as con:
-        for model in BY_FINGERPRINT:
+        for model, column in BY_FINGERPRINT.items():
             kept, stale, missing = _tampered_deals(con, model)
-            con.execute(f"update {model} set pipeline_id = 'tampered' where deal_key = ?", [kept])
+            con.execute(f"update {model} set {column} = 'tampered' where deal_key = ?", [kept])
             con.execute(
-                f"update {model} set pipeline_id = 'tampered', _inputs_fingerprint = -1 "
+                f"update {model} set {column} = 'tampered', _inputs_fingerprint = -1 "
                 "where deal_key = ?",
                 [stale],
             )
@@ -127,9 +148,13 @@ def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
 
 
 def _tampered_deals(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
+    """Three live deals of the model's, none another tampered model's: the weights a
+    credit is built from are tampered with for other deals than the credit's."""
+    offset = 3 * list(BY_FINGERPRINT).index(model)
     deals = con.execute(
-        f"select distinct deal_key from {model} where not is_excluded_from_metrics "
-        "order by 1 limit 3"
+        f"select distinct deal_key from {model} where deal_key in "
+        "(select deal_key from marts.deals where not is_excluded_from_metrics) "
+        f"order by 1 limit 3 offset {offset}"
     ).fetchall()
     return [deal for (deal,) in deals]
 
@@ -191,7 +216,7 @@ def test_a_rerun_with_nothing_new_changes_nothing(next_day, incremental_models):
         assert _differences(warehouses["rerun"], warehouses["incremental"], model) == (0, 0), model
 
 
-@pytest.mark.parametrize("model", BY_FINGERPRINT)
+@pytest.mark.parametrize("model", list(BY_FINGERPRINT))
 def test_only_the_deals_whose_inputs_changed_are_rebuilt(next_day, model):
     """The tampered copy was built again with nothing new: the deal whose rows kept their
     fingerprint was left as it was (so it was not rebuilt), the stale and missing deals
@@ -203,8 +228,8 @@ def test_only_the_deals_whose_inputs_changed_are_rebuilt(next_day, model):
             f"select * from {model} where deal_key in (?, ?) order by all", [stale, missing]
         ).fetchall()
     with duckdb.connect(str(warehouses["tampered"]), read_only=True) as con:
-        kept_pipelines = con.execute(
-            f"select distinct pipeline_id from {model} where deal_key = ?", [kept]
+        kept_values = con.execute(
+            f"select distinct {BY_FINGERPRINT[model]} from {model} where deal_key = ?", [kept]
         ).fetchall()
         rebuilt = con.execute(
             f"select * from {model} where deal_key in (?, ?) order by all", [stale, missing]
@@ -212,7 +237,7 @@ def test_only_the_deals_whose_inputs_changed_are_rebuilt(next_day, model):
         ghost_rows = con.execute(
             f"select count(*) from {model} where deal_key = ?", [GHOST_DEAL]
         ).fetchone()[0]
-    assert kept_pipelines == [("tampered",)]
+    assert kept_values == [("tampered",)]
     assert len(expected) > 2 and rebuilt == expected
     assert ghost_rows == 0
 
@@ -231,3 +256,43 @@ def test_an_incremental_model_whose_code_changed_is_built_whole(next_day):
             f"select checksum from {VERSIONS} where unique_id like '%.int_activities'"
         ).fetchall()
     assert recorded == built and len(built) == 1 and built[0][0] != "older code"
+
+
+def _learned(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            model: con.execute(
+                f"select distinct learned_as_of, learned_with from intermediate.{model}"
+            ).fetchall()
+            for model in LEARNED
+        }
+
+
+def test_the_learned_parameters_are_kept_until_they_are_due(next_day, pipeline_run):
+    """The day's run (relearning every 7 days) applied the paths and credits learned at the
+    session's run, the day before; a run learning every day learned them again from the
+    day's data: every converting deal's path counted once, credits as the model's own
+    functions give them for those paths."""
+    day, warehouses = next_day
+    learned = [(pipeline_run.as_of, "attribution_lookback_days=None")]
+    assert _learned(warehouses["incremental"]) == dict.fromkeys(LEARNED, learned)
+    relearned = [(day.day, "attribution_lookback_days=None")]
+    assert _learned(warehouses["relearned"]) == dict.fromkeys(LEARNED, relearned)
+    with duckdb.connect(str(warehouses["relearned"]), read_only=True) as con:
+        paths = con.execute("select * from intermediate.int_attribution_channel_paths").df()
+        credits = con.execute(
+            "select conversion, model, channel, score, credit "
+            "from intermediate.int_attribution_channel_credits order by all"
+        ).df()
+        deals = dict(
+            con.execute(
+                "select conversion, count(distinct deal_key) "
+                "from intermediate.int_attribution_touches group by all"
+            ).fetchall()
+        )
+    assert paths.groupby("conversion").conversions.sum().to_dict() == deals
+    expected = load_python_model("attribution", "int_attribution_channel_credits").channel_credits(
+        paths
+    )
+    expected = expected.sort_values(["conversion", "model", "channel", "score", "credit"])
+    pd.testing.assert_frame_equal(credits, expected.reset_index(drop=True), check_dtype=False)

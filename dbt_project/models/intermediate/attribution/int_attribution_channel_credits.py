@@ -15,6 +15,11 @@ number of deals.
   channel's Shapley value is exactly sum over T holding it of w(T) / |T|: no enumeration of
   the 2^n coalitions, whatever the number of channels. Credit: value / the sum of values.
 
+Learned with the paths (int_attribution_channel_paths, learned again on a cadence:
+macros/learned_parameters.sql): each row carries the paths' learned_as_of and
+learned_with and a fingerprint of the paths, and a run computes the credits again only
+when the paths' fingerprint differs, so the runs between two learnings keep them.
+
 A dbt Python model: dbt-duckdb runs it in-process. The numeric code is plain functions so
 tests and benchmarks can import this file; it carries its own ``to_pandas`` since each
 Python model is shipped on its own.
@@ -29,6 +34,8 @@ import pandas as pd
 
 PATH_SEPARATOR = " > "
 COLUMNS = ["conversion", "model", "channel", "score", "credit"]
+LEARNED = ["learned_as_of", "learned_with"]
+PATH_COLUMNS = ["conversion", "channel_path", "conversions", "non_conversions", *LEARNED]
 
 
 def to_pandas(relation: Any) -> pd.DataFrame:
@@ -128,6 +135,23 @@ def channel_credits(paths: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
+def paths_fingerprint(paths: pd.DataFrame) -> str:
+    """The paths as learned, in any order, as text: equal fingerprints, equal credits."""
+    rows = pd.util.hash_pandas_object(paths[PATH_COLUMNS], index=False).to_numpy()
+    return f"{len(rows)}:{int(rows.sum(dtype=np.uint64)):016x}"
+
+
 def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(packages=["numpy", "pandas"])
-    return channel_credits(to_pandas(dbt.ref("int_attribution_channel_paths")))
+    paths = to_pandas(dbt.ref("int_attribution_channel_paths"))
+    fingerprint = paths_fingerprint(paths)
+    if dbt.is_incremental:
+        built = to_pandas(session.sql(f"select distinct paths_fingerprint from {dbt.this}"))
+        if built.paths_fingerprint.tolist() == [fingerprint]:  # learned from these paths
+            return to_pandas(session.sql(f"select * from {dbt.this} limit 0"))
+    # Every path carries the same learned_as_of and learned_with (one build wrote them);
+    # dates, as in the paths (pandas reads them as timestamps).
+    learned = paths[LEARNED].drop_duplicates()
+    learned["learned_as_of"] = learned.learned_as_of.dt.date
+    credits = channel_credits(paths).merge(learned, how="cross")
+    return credits.assign(paths_fingerprint=fingerprint)

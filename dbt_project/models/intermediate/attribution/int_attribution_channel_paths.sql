@@ -5,7 +5,8 @@
     - non-converting: the touches of a person with touches and no deal, within the lookback
       window counted back from their last touch; the same paths for both conversions.
     Aggregated by distinct path, so the Python model's work grows with the variety of
-    journeys, not with the number of deals. -#}
+    journeys, not with the number of deals. Learned parameters: kept between relearnings
+    (macros/learned_parameters.sql), as the credits learned from them are. -#}
 {%- set lookback_days = var('attribution_lookback_days') %}
 with converting_touches as (
     select
@@ -85,6 +86,8 @@ select
     conversion,
     channel_path,
     sum(case when converted then 1 else 0 end) as conversions,
-    sum(case when converted then 0 else 1 end) as non_conversions
+    sum(case when converted then 0 else 1 end) as non_conversions,
+    {{ learned_parameters_columns() }}
 from paths
+{{- learned_parameters_kept() }}
 group by conversion, channel_path

@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='deal_key',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where model is null",
+) }}
 {#- The weight every attribution model gives every touch of a conversion's path, and the rule
     that set it, in words RevOps can check by hand. Weights of a deal, conversion and model
     add up to 1 (deals with no touch in the path are the marts' "no touch" bucket); they
@@ -11,10 +18,52 @@
       normalised over the path.
     - Markov, Shapley: the channel's credit (int_attribution_channel_credits) / the sum of
       the credits of the channels on the path, shared equally among the path's touches of
-      that channel. -#}
+      that channel.
+
+    Incremental by deal (groups_to_rebuild): a deal's weights depend only on its own
+    touches, the channel credits and the settings, so a daily run rebuilds only the deals
+    whose touches changed, and every deal when the credits are learned again
+    (macros/learned_parameters.sql) or a setting changes. -#}
 {%- set half_life = var('attribution_half_life_days') | float %}
-with touches as (
+with credits as (
+    select * from {{ ref('int_attribution_channel_credits') }}
+),
+
+touch_fingerprints as (
+    select
+        deal_key,
+        {{ order_free_hash([
+            'conversion', 'touch_key', 'channel', 'path_touches', 'days_before_conversion',
+            'holds_first_interaction', 'holds_lead_creation', 'is_lead_creation_fallback',
+            'holds_deal_creation', 'is_deal_creation_fallback', 'holds_closed_won',
+        ]) }} as fingerprint
+    from {{ ref('int_attribution_touches') }}
+    group by deal_key
+),
+
+credits_fingerprint as (
+    select {{ order_free_hash(['conversion', 'model', 'channel', 'credit']) }} as fingerprint
+    from credits
+),
+
+inputs as (
+    select
+        touch_fingerprints.deal_key,
+        {{ row_hash([
+            'touch_fingerprints.fingerprint', 'credits_fingerprint.fingerprint',
+            "'" ~ tojson(attribution_position_shares()) ~ "'", "'" ~ half_life ~ "'",
+        ]) }} as inputs_fingerprint
+    from touch_fingerprints
+    cross join credits_fingerprint
+),
+
+{{ groups_to_rebuild('inputs', 'deal_key') }},
+
+touches as (
     select * from {{ ref('int_attribution_touches') }}
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
 ),
 
 -- Each touch's share of every position-based model's key points, then per path the touches
@@ -171,7 +220,7 @@ path_credits as (
             partition by path_channels.deal_key, path_channels.conversion, credits.model
         ) as path_credit
     from path_channels
-    inner join {{ ref('int_attribution_channel_credits') }} as credits
+    inner join credits
         on path_channels.conversion = credits.conversion and path_channels.channel = credits.channel
 ),
 
@@ -192,12 +241,25 @@ data_driven_weights as (
             touches.deal_key = path_credits.deal_key
             and touches.conversion = path_credits.conversion
             and touches.channel = path_credits.channel
+),
+
+weights as (
+    select * from position_weights
+    union all
+    select * from linear_weights
+    union all
+    select * from time_decay_weights
+    union all
+    select * from data_driven_weights
 )
 
-select * from position_weights
-union all
-select * from linear_weights
-union all
-select * from time_decay_weights
-union all
-select * from data_driven_weights
+select
+    groups_to_rebuild.deal_key,
+    weights.conversion,
+    weights.touch_key,
+    weights.model,
+    weights.weight,
+    weights.rule,
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+from groups_to_rebuild
+left join weights on groups_to_rebuild.deal_key = weights.deal_key

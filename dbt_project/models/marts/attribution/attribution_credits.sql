@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='deal_key',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where conversion is null",
+) }}
 {#- The credit each attribution model gives each touch of a deal's conversion path: one row
     per deal, touch, model and conversion (pipeline: touches up to deal creation, split over
     the amount at creation; revenue: touches up to closed won, split over the amount at
@@ -6,13 +13,83 @@
     the explicit "no_touch" bucket, weight 1: no pipeline or revenue is ever dropped.
     It is RevOps' audit trail too: for any deal, its touches in path order, the key points
     each is, and every model's weight with the rule behind it (`funnelhouse explain-deal`
-    prints it). -#}
-with conversions as (
+    prints it).
+
+    Incremental by deal (groups_to_rebuild): a deal's rows depend only on its conversions,
+    touches, weights and amounts, so a daily run rebuilds only the deals where one of them
+    changed. -#}
+with deals as (
+    select
+        deal_key,
+        amount_at_creation_reporting,
+        amount_at_close_reporting
+    from {{ ref('deals') }}
+),
+
+conversion_fingerprints as (
+    select
+        deal_key,
+        {{ order_free_hash(['conversion', 'converted_at']) }} as fingerprint
+    from {{ ref('int_attribution_conversions') }}
+    group by deal_key
+),
+
+touch_fingerprints as (
+    select
+        deal_key,
+        {{ order_free_hash([
+            'conversion', 'touch_key', 'path_position', 'occurred_at', 'channel', 'source_value',
+            'campaign', 'key_points',
+        ]) }} as fingerprint
+    from {{ ref('int_attribution_touches') }}
+    group by deal_key
+),
+
+weight_fingerprints as (
+    select
+        deal_key,
+        {{ order_free_hash(['conversion', 'touch_key', 'model', 'weight', 'rule']) }}
+            as fingerprint
+    from {{ ref('int_attribution_weights') }}
+    group by deal_key
+),
+
+inputs as (
+    select
+        conversion_fingerprints.deal_key,
+        {{ row_hash([
+            'conversion_fingerprints.fingerprint', 'touch_fingerprints.fingerprint',
+            'weight_fingerprints.fingerprint', 'deals.amount_at_creation_reporting',
+            'deals.amount_at_close_reporting', "'" ~ attribution_models() | join(',') ~ "'",
+        ]) }} as inputs_fingerprint
+    from conversion_fingerprints
+    inner join deals on conversion_fingerprints.deal_key = deals.deal_key
+    left join touch_fingerprints on conversion_fingerprints.deal_key = touch_fingerprints.deal_key
+    left join weight_fingerprints
+        on conversion_fingerprints.deal_key = weight_fingerprints.deal_key
+),
+
+{{ groups_to_rebuild('inputs', 'deal_key') }},
+
+conversions as (
     select * from {{ ref('int_attribution_conversions') }}
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
 ),
 
 touches as (
     select * from {{ ref('int_attribution_touches') }}
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
+),
+
+weights as (
+    select * from {{ ref('int_attribution_weights') }}
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
 ),
 
 models as (
@@ -33,7 +110,7 @@ credited as (
         touches.key_points,
         weights.weight,
         weights.rule
-    from {{ ref('int_attribution_weights') }} as weights
+    from weights
     inner join touches
         on
             weights.deal_key = touches.deal_key
@@ -67,10 +144,27 @@ credits as (
     select * from credited
     union all
     select * from untouched
+),
+
+credited_amounts as (
+    select
+        credits.*,
+        conversions.converted_at,
+        case
+            when credits.conversion = 'pipeline'
+                then deals.amount_at_creation_reporting * credits.weight
+        end as attributed_pipeline,
+        case
+            when credits.conversion = 'revenue' then deals.amount_at_close_reporting * credits.weight
+        end as attributed_revenue
+    from credits
+    inner join conversions
+        on credits.deal_key = conversions.deal_key and credits.conversion = conversions.conversion
+    inner join deals on credits.deal_key = deals.deal_key
 )
 
 select
-    credits.deal_key,
+    groups_to_rebuild.deal_key,
     credits.conversion,
     credits.model,
     credits.touch_key,
@@ -80,16 +174,11 @@ select
     credits.source_value,
     credits.campaign,
     credits.key_points,
-    conversions.converted_at,
+    credits.converted_at,
     credits.weight,
     credits.rule,
-    case
-        when credits.conversion = 'pipeline' then deals.amount_at_creation_reporting * credits.weight
-    end as attributed_pipeline,
-    case
-        when credits.conversion = 'revenue' then deals.amount_at_close_reporting * credits.weight
-    end as attributed_revenue
-from credits
-inner join conversions
-    on credits.deal_key = conversions.deal_key and credits.conversion = conversions.conversion
-inner join {{ ref('deals') }} as deals on credits.deal_key = deals.deal_key
+    credits.attributed_pipeline,
+    credits.attributed_revenue,
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+from groups_to_rebuild
+left join credited_amounts as credits on groups_to_rebuild.deal_key = credits.deal_key
