@@ -253,28 +253,13 @@ weights as (
     select * from data_driven_weights
 )
 
--- Joined this way round, the hash table holds the deals, not their 20-odd weights each.
 select
-    weights.deal_key,
+    groups_to_rebuild.deal_key,
     weights.conversion,
     weights.touch_key,
     weights.model,
     weights.weight,
     weights.rule,
     groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
-from weights
-inner join groups_to_rebuild on weights.deal_key = groups_to_rebuild.deal_key
-{%- if is_incremental() %}
-    union all
-    -- A deal left with no touches: one empty row replaces its rows (the post-hook deletes it).
-    select
-        deal_key,
-        null as conversion,
-        null as touch_key,
-        null as model,
-        null as weight,
-        null as rule,
-        inputs_fingerprint as _inputs_fingerprint
-    from groups_to_rebuild
-    where inputs_fingerprint is null
-{%- endif %}
+from groups_to_rebuild
+left join weights on groups_to_rebuild.deal_key = weights.deal_key

@@ -82,21 +82,12 @@ inputs as (
 
 {{ groups_to_rebuild('inputs', 'deal_key', 'activity_number = 1') }},
 
--- Joined this way round, the hash table holds the deals, not their activities.
-rebuilt_activities as (
-    select
-        activities.*,
-        groups_to_rebuild.inputs_fingerprint
-    from activities
-    inner join groups_to_rebuild on activities.deal_key = groups_to_rebuild.deal_key
-),
-
 final as (
     select
         activities.activity_key,
-        activities.deal_key,
+        groups_to_rebuild.deal_key,
         row_number() over (
-            partition by activities.deal_key
+            partition by groups_to_rebuild.deal_key
             order by activities.occurred_at, activities.activity_key
         ) as activity_number,
         activities.activity_type,
@@ -113,8 +104,9 @@ final as (
         activities.is_on_deleted_deal,
         activities.is_orphan or activities.is_on_deleted_deal as is_excluded_from_metrics,
         activities.occurred_at,
-        activities.inputs_fingerprint as _inputs_fingerprint
-    from rebuilt_activities as activities
+        groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+    from groups_to_rebuild
+    left join activities on groups_to_rebuild.deal_key = activities.deal_key
     left join visits
         on
             activities.deal_key = visits.deal_key
@@ -123,20 +115,3 @@ final as (
 )
 
 select * from final
-{%- if is_incremental() %}
-    union all
-    -- A deal left without activities: one empty row replaces its rows (the post-hook
-    -- deletes it).
-    select
-        null as activity_key,
-        deal_key,
-        {%- for column in ['activity_number', 'activity_type', 'activity_status', 'owner_key',
-            'contact_key', 'source_system', 'stage_visit_key', 'pipeline_id', 'canonical_stage',
-            'is_completed', 'is_overdue', 'is_orphan', 'is_on_deleted_deal',
-            'is_excluded_from_metrics', 'occurred_at'] %}
-            null as {{ column }},
-        {%- endfor %}
-        inputs_fingerprint as _inputs_fingerprint
-    from groups_to_rebuild
-    where inputs_fingerprint is null
-{%- endif %}

@@ -163,9 +163,8 @@ credited_amounts as (
     inner join deals on credits.deal_key = deals.deal_key
 )
 
--- Joined this way round, the hash table holds the deals, not their 20-odd credits each.
 select
-    credits.deal_key,
+    groups_to_rebuild.deal_key,
     credits.conversion,
     credits.model,
     credits.touch_key,
@@ -181,20 +180,5 @@ select
     credits.attributed_pipeline,
     credits.attributed_revenue,
     groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
-from credited_amounts as credits
-inner join groups_to_rebuild on credits.deal_key = groups_to_rebuild.deal_key
-{%- if is_incremental() %}
-    union all
-    -- A deal with no conversion now: one empty row replaces its rows (the post-hook deletes
-    -- it).
-    select
-        deal_key,
-        {%- for column in ['conversion', 'model', 'touch_key', 'path_position', 'occurred_at',
-            'channel', 'source_value', 'campaign', 'key_points', 'converted_at', 'weight', 'rule',
-            'attributed_pipeline', 'attributed_revenue'] %}
-            null as {{ column }},
-        {%- endfor %}
-        inputs_fingerprint as _inputs_fingerprint
-    from groups_to_rebuild
-    where inputs_fingerprint is null
-{%- endif %}
+from groups_to_rebuild
+left join credited_amounts as credits on groups_to_rebuild.deal_key = credits.deal_key
