@@ -48,9 +48,12 @@ class Settings:
     duckdb_temp_directory: Path | None = None  # default: <home>/tmp
     demo_seed: int = 42
     demo_deals: int = 5000
-    # Forecasts: Monte Carlo draws per forecast, and their seed (same seed, same ranges).
+    # Forecasts: Monte Carlo draws per forecast, and their seed (same seed, same ranges);
+    # how old (in days) the past month ends' forecasts get before they are learned again
+    # (1: every day; the run's own as-of date is forecast on every run).
     forecast_simulations: int = 1000
     forecast_seed: int = 42
+    forecast_relearn_every_days: int = 7
     # Attribution: days before a deal's creation its touches still count (unset: all of
     # them), time decay's half-life in days, and how old (in days) the Markov and Shapley
     # channel credits get before they are learned again (1: every day).
@@ -107,6 +110,11 @@ class Settings:
         if self.forecast_simulations < 1:
             raise SettingsError(
                 f"forecast_simulations is {self.forecast_simulations}: use 1 or more"
+            )
+        if self.forecast_relearn_every_days < 1:
+            raise SettingsError(
+                f"forecast_relearn_every_days is {self.forecast_relearn_every_days}: use 1 or "
+                "more (1 learns the past month ends' forecasts again every day)"
             )
         if self.attribution_lookback_days is not None and self.attribution_lookback_days < 1:
             raise SettingsError(
@@ -203,6 +211,7 @@ class Settings:
             "fiscal_year_start_month": self.fiscal_year_start_month,
             "forecast_simulations": self.forecast_simulations,
             "forecast_seed": self.forecast_seed,
+            "forecast_relearn_every_days": self.forecast_relearn_every_days,
             "attribution_lookback_days": self.attribution_lookback_days,
             "attribution_half_life_days": self.attribution_half_life_days,
             "attribution_relearn_every_days": self.attribution_relearn_every_days,
@@ -246,6 +255,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "ad_spend_window_days": int,
     "forecast_simulations": int,
     "forecast_seed": int,
+    "forecast_relearn_every_days": int,
     "attribution_lookback_days": int,
     "attribution_half_life_days": float,
     "attribution_relearn_every_days": int,

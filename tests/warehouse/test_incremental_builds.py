@@ -5,7 +5,9 @@ deals and activities, deleted and merged deals, deleted activities), landed by t
 loader as a daily sync would; then the incremental build and a full rebuild of the same
 raw tables must hold the same rows, and a rerun with nothing new must change nothing.
 Learned parameters are kept between relearnings, so the full rebuild keeps them too, and
-a run due to learn them again is checked on its own.
+a run due to learn them again is checked on its own. The day is the first of a month, so
+the forecasts learned per as-of date learn every date again, as the full rebuild does; a
+run the day after keeps them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -69,8 +71,9 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     (``incremental``), rebuilt in full but for the learned parameters (``full``), built
     again with nothing new (``rerun``, a copy of ``incremental``), tampered with and its
     fingerprinted models built again (``tampered``), and its learned parameters learned
-    again (``relearned``); and the incremental models. Five dbt runs: a follow-up, so they
-    overlap the tests reading the run."""
+    again (``relearned``), and its forecasts built for the day after (``day_after``); and
+    the incremental models. Six dbt runs: a follow-up, so they overlap the tests reading
+    the run."""
     folder = pipeline_run.settings.home.parent / "incremental"
     folder.mkdir()
     models = _incremental_models(pipeline_run)
@@ -101,6 +104,13 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
         pipeline_run.settings, warehouse=warehouses["relearned"], attribution_relearn_every_days=1
     )
     _dbt_run(settings, day.day, folder / "target_relearned", "--select", *LEARNED)
+    warehouses["day_after"] = folder / "day_after.duckdb"
+    shutil.copy(warehouses["incremental"], warehouses["day_after"])
+    _tamper_with_past_forecasts(warehouses["day_after"], day.day)
+    settings = replace(pipeline_run.settings, warehouse=warehouses["day_after"])
+    _dbt_run(
+        settings, day.day + timedelta(days=1), folder / "target_day_after", "--select", *FORECASTS
+    )
     return day, warehouses, models
 
 
@@ -114,6 +124,22 @@ BY_FINGERPRINT = {
 }
 # The learned parameters (macros/learned_parameters.sql) and the credits learned from them.
 LEARNED = ("int_attribution_channel_paths", "int_attribution_channel_credits")
+# The forecasts learned per as-of date (macros/learned_parameters.sql), what they are
+# built from that moves with the as-of date, and the column the day after's copy tampers
+# with in each, on its last month end.
+FORECASTS = (
+    "int_forecast_as_of_dates",
+    "int_forecast_periods",
+    "int_fx_rates_daily",
+    "int_forecast_open_deals",
+    "int_forecast_close_curves",
+    "int_deal_period_win_probabilities",
+)
+LEARNED_BY_AS_OF_DATE = {
+    "int_forecast_open_deals": "amount_reporting",
+    "int_forecast_close_curves": "survival",
+    "int_deal_period_win_probabilities": "win_probability",
+}
 GHOST_DEAL = "hubspot:ghost:1"
 # An incremental model whose code the tampered copy records as changed since its build.
 RECODED = "intermediate.int_activities"
@@ -145,6 +171,17 @@ def _tamper_with_fingerprinted_models(warehouse: Path) -> None:
         con.execute(
             f"update {VERSIONS} set checksum = 'older code' where unique_id like '%.int_activities'"
         )
+
+
+def _tamper_with_past_forecasts(warehouse: Path, day: date) -> None:
+    """Each forecast learned per as-of date altered at its latest past date, behind its back."""
+    with duckdb.connect(str(warehouse)) as con:
+        for model, column in LEARNED_BY_AS_OF_DATE.items():
+            con.execute(
+                f"update intermediate.{model} set {column} = -1 where as_of_date = "
+                f"(select max(as_of_date) from intermediate.{model} where as_of_date < ?)",
+                [day],
+            )
 
 
 def _tampered_deals(con: duckdb.DuckDBPyConnection, model: str) -> list[str]:
@@ -296,3 +333,36 @@ def test_the_learned_parameters_are_kept_until_they_are_due(next_day, pipeline_r
     )
     expected = expected.sort_values(["conversion", "model", "channel", "score", "credit"])
     pd.testing.assert_frame_equal(credits, expected.reset_index(drop=True), check_dtype=False)
+
+
+def _learned_by_as_of_date(warehouse: Path) -> dict[str, list[tuple]]:
+    """Per model learned per as-of date: each date, when it was learned, its rows and its
+    tampered rows."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {
+            model: con.execute(
+                "select as_of_date::date, learned_as_of, count(*), "
+                f"count(*) filter ({column} = -1) from intermediate.{model} "
+                "group by all order by all"
+            ).fetchall()
+            for model, column in LEARNED_BY_AS_OF_DATE.items()
+        }
+
+
+def test_past_forecasts_are_kept_until_they_are_learned_again(next_day):
+    """The day (a month's first) learned every as-of date's forecast again (and matches the
+    full rebuild, above). The day after kept the past dates, tampering included, built its
+    own as-of date and dropped the day's (no month end). The curves and win probabilities
+    follow the open deals' learning: their learned_as_of is the open deals' oldest."""
+    day, warehouses = next_day
+    after = day.day + timedelta(days=1)
+    learned = _learned_by_as_of_date(warehouses["incremental"])
+    kept = _learned_by_as_of_date(warehouses["day_after"])
+    for model, rows in learned.items():
+        assert {learned_as_of for _, learned_as_of, *_ in rows} == {day.day}, model
+        assert rows[-1][0] == day.day and not any(tampered for *_, tampered in rows), model
+        past = [(as_of, learned_as_of, count) for as_of, learned_as_of, count, _ in rows[:-1]]
+        assert [row[:3] for row in kept[model][:-1]] == past, model
+        assert [row[0] for row in kept[model] if row[3]] == [past[-1][0]], model
+        own_learning = after if model == "int_forecast_open_deals" else day.day
+        assert kept[model][-1][:2] == (after, own_learning) and kept[model][-1][2] > 0, model

@@ -3,10 +3,18 @@
     days-in-stage band at past month ends, as known at the as-of date; the stage's curve
     over all bands when the band has fewer than var('forecast_min_resolved_deals') closes):
     p = cif_won(e) - cif_won(s) for a period (s, e] days after the as-of instant, by whole
-    day. Null when the stage had no history at all. -#}
-with deals as (
+    day. Null when the stage had no history at all. Follows the open deals' learning
+    (macros/learned_parameters.sql): past as-of dates are kept until they are learned
+    again; a daily run adds its own. -#}
+with dates_to_learn as (
+    {{ as_of_dates_to_learn(ref('int_forecast_periods'), follows=ref('int_forecast_open_deals')) }}
+),
+
+deals as (
     select * from {{ ref('int_forecast_open_deals') }}
-    where exclusion_reason is null
+    where
+        exclusion_reason is null
+        and as_of_date in (select dates_to_learn.as_of_date from dates_to_learn)
 ),
 
 periods as (
@@ -96,7 +104,8 @@ select
     lookups.fiscal_quarter,
     lookups.fiscal_month,
     period_ends.cif_won - period_starts.cif_won as win_probability,
-    lookups.median_days_to_close
+    lookups.median_days_to_close,
+    {{ learned_as_of_followed(ref('int_forecast_open_deals')) }} as learned_as_of
 from lookups
 left join curves as period_starts
     on

@@ -16,6 +16,9 @@ because a run fits about a thousand small curves and lifelines' AalenJohansenFit
 about 20 ms a fit whatever its size (and jitters tied times at random); the tests check
 these curves against lifelines on the warehouse's data.
 
+Past as-of dates' curves are kept between learnings and a daily run adds its own: the
+model follows the open deals' learning (macros/learned_parameters.sql; ``dates_to_learn``).
+
 A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
 the warehouse. The numeric code is plain functions so tests and benchmarks can import this
 file; each Python model is shipped on its own, so it carries its own ``to_pandas``.
@@ -199,6 +202,41 @@ def forecast_curves(
     )
 
 
+def dates_to_learn(
+    listed: pd.DataFrame, built: pd.DataFrame | None, followed_learning: Any
+) -> pd.DataFrame:
+    """The as-of dates of ``listed`` (as_of_date, is_current) to build, as
+    ``as_of_dates_to_learn()`` picks them in SQL: all on a whole build (``built`` none: else
+    the table's distinct as_of_date and learned_as_of); otherwise the current one, or all
+    when a past date is not in the table yet (the last run's own date does not count) or
+    the open deals were learned again since (``followed_learning``, their oldest
+    learned_as_of, differs from the table's)."""
+    if built is None or built.empty:
+        return listed
+    built_dates = pd.to_datetime(built.as_of_date)
+    kept = set(built_dates[built_dates < built_dates.max()])
+    past = pd.to_datetime(listed.as_of_date[~listed.is_current])
+    learnings = set(pd.to_datetime(built.learned_as_of))
+    if not set(past) <= kept or learnings != {pd.Timestamp(followed_learning)}:
+        return listed
+    return listed[listed.is_current]
+
+
+def oldest_learning(open_deals: Any) -> Any:
+    """The open deals' oldest learned_as_of, computed in DuckDB (other warehouses' frames
+    are read whole)."""
+    if hasattr(open_deals, "aggregate"):
+        open_deals = open_deals.aggregate("min(learned_as_of) as learned_as_of")
+    return to_pandas(open_deals).learned_as_of.min()
+
+
+def built_learnings(dbt: Any, session: Any) -> pd.DataFrame | None:
+    """The table's as-of dates and the learning each followed: none on a whole build."""
+    if not dbt.is_incremental:
+        return None
+    return to_pandas(session.sql(f"select distinct as_of_date, learned_as_of from {dbt.this}"))
+
+
 def read_clocks(relation: Any) -> pd.DataFrame:
     """The clocks as pandas with their keys as categories: millions of rows over a few dozen
     distinct keys, so one string object per row would cost more than the curves. DuckDB
@@ -214,6 +252,12 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     as_of_dates = to_pandas(dbt.ref("int_forecast_as_of_dates"))
     periods = to_pandas(dbt.ref("int_forecast_periods"))
     clocks = read_clocks(dbt.ref("int_forecast_close_clocks"))
-    forecast_dates = as_of_dates[as_of_dates.is_current | as_of_dates.is_backtest]
+    learning = oldest_learning(dbt.ref("int_forecast_open_deals"))
+    forecast_dates = dates_to_learn(
+        as_of_dates[as_of_dates.is_current | as_of_dates.is_backtest],
+        built_learnings(dbt, session),
+        learning,
+    )
     horizon_days = periods.groupby("as_of_date").days_to_end.max()
-    return forecast_curves(clocks, forecast_dates, horizon_days, landmark_months)
+    curves = forecast_curves(clocks, forecast_dates, horizon_days, landmark_months)
+    return curves.assign(learned_as_of=pd.Timestamp(learning).date())

@@ -3,9 +3,15 @@
     rate), expected close date, forecast category, owner and team, the CRM's probability
     for its stage, and its days since it first entered the stage. A deal no forecast can
     use keeps its row with every reason (no amount, no exchange rate, no close date, an
-    unmapped stage): it is listed, never summed as zero. -#}
-with as_of_dates as (
+    unmapped stage): it is listed, never summed as zero. Past as-of dates are kept between
+    learnings (macros/learned_parameters.sql): a daily run adds its own. -#}
+with dates_to_learn as (
+    {{ as_of_dates_to_learn(ref('int_forecast_as_of_dates')) }}
+),
+
+as_of_dates as (
     select * from {{ ref('int_forecast_as_of_dates') }}
+    where as_of_date in (select dates_to_learn.as_of_date from dates_to_learn)
 ),
 
 states as (
@@ -168,5 +174,6 @@ select
             "case when has_no_exchange_rate then 'no exchange rate for the currency; ' else '' end",
             "case when has_no_close_date then 'no close date; ' else '' end",
         ]) }}
-    ), '') as exclusion_reason
+    ), '') as exclusion_reason,
+    {{ learned_parameters_columns() }}
 from enriched

@@ -312,7 +312,9 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     frames = []
     # One as-of date read at a time: the draws are per date, and so is the memory.
     for as_of_date in sorted({pd.Timestamp(day).date() for day in as_of_dates}):
-        group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
+        group = read_deal_periods(
+            deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'")
+        ).drop(columns="learned_as_of")  # when they were learned does not change the draws
         if not len(group):
             continue
         fingerprint = input_fingerprint(group, simulations, seed)
