@@ -239,9 +239,14 @@ def canonical_column(column: pd.Series) -> pd.Series:
 
 def input_fingerprint(deal_periods: pd.DataFrame, simulations: int, seed: int) -> str:
     """What one as-of date's draws depend on, as text: its deal periods (in any order and
-    however read), the number of draws and the seed; equal fingerprints draw equal results."""
+    however read), the number of draws and the seed; equal fingerprints draw equal results.
+    When the periods were learned (learned_as_of) changes no draw, so it is left out."""
     canonical = pd.DataFrame(
-        {name: canonical_column(column).to_numpy() for name, column in deal_periods.items()}
+        {
+            name: canonical_column(column).to_numpy()
+            for name, column in deal_periods.items()
+            if name != "learned_as_of"
+        }
     )
     rows = pd.util.hash_pandas_object(canonical, index=False).to_numpy()
     return f"{simulations}:{seed}:{len(rows)}:{int(rows.sum(dtype=np.uint64)):016x}"
@@ -312,9 +317,7 @@ def model(dbt: Any, session: Any) -> pd.DataFrame:
     frames = []
     # One as-of date read at a time: the draws are per date, and so is the memory.
     for as_of_date in sorted({pd.Timestamp(day).date() for day in as_of_dates}):
-        group = read_deal_periods(
-            deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'")
-        ).drop(columns="learned_as_of")  # when they were learned does not change the draws
+        group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
         if not len(group):
             continue
         fingerprint = input_fingerprint(group, simulations, seed)
