@@ -302,12 +302,14 @@ def _forget(args: argparse.Namespace) -> int:
     # Before any raw edit, so that a setting the rebuild cannot use changes nothing.
     as_of = resolve_as_of(settings)
     use_dagster_home(settings)
-    # Before the job's modules load the asset graph from its manifest.
-    parse_project(dbt_vars=settings.dbt_vars(as_of))
     report = _forget_in_raw(settings, args) if named else ForgetReport(people_searched=False)
     if not report.changed and not interrupted:
         print(f"forget: {_nothing_to_forget(args, report)}; nothing changed")
         return 0
+    # Only now that there is a rebuild to run (a refusal needs no dbt): before the job's
+    # modules load the asset graph from its manifest. Should it fail, the forget is
+    # recorded as pending, and `funnelhouse forget` alone finishes it.
+    parse_project(dbt_vars=settings.dbt_vars(as_of))
     for forget in interrupted:
         print(f"forget: completing the forget interrupted on {forget}")
     if not _finish_forgets(settings, as_of):
