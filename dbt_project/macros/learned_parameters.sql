@@ -50,11 +50,12 @@
 
 {#- In a model learning per as-of date (the forecasts), the as-of dates of `as_of_dates` (a
     relation with as_of_date and is_current) it builds: all on a whole build; on an
-    incremental one the run's own (is_current), or all again when a past date is not in
-    the table yet (a month ended; the last run's own date does not count, as it was the
-    current one then) or, for a model that follows another one's learning (`follows`, whose
-    oldest learned_as_of each row copies), when that one was learned again. The model
-    deletes the dates no longer listed in a post-hook. -#}
+    incremental one the run's own (is_current), or all again when a month ended since the
+    last run (a past date on or after the table's newest learned_as_of, the last run's own
+    date: the backtests move) or, for a model that follows another one's learning
+    (`follows`, whose oldest learned_as_of each row copies), when that one was learned
+    again. Dates are told apart by learned_as_of, not by which dates have rows: a month
+    end may have no open deal. The model deletes the dates no longer listed in a post-hook. -#}
 {% macro as_of_dates_to_learn(as_of_dates, follows=none) -%}
     select distinct
         as_of_date,
@@ -63,18 +64,16 @@
     {%- if is_incremental() %}
         where
             is_current
-            or exists (
-                select 1 from {{ as_of_dates }} as listed
-                where
-                    not listed.is_current
-                    and listed.as_of_date not in (
-                        select kept.as_of_date from {{ this }} as kept
-                        where kept.as_of_date < (select max(latest.as_of_date) from {{ this }} as latest)
-                    )
-            )
             {%- if follows %}
                 or (select min(followed.learned_as_of) from {{ follows }} as followed)
                 <> (select min(own.learned_as_of) from {{ this }} as own)
+            {%- else %}
+                or exists (
+                    select 1 from {{ as_of_dates }} as listed
+                    where
+                        not listed.is_current
+                        and listed.as_of_date >= (select max(own.learned_as_of) from {{ this }} as own)
+                )
             {%- endif %}
     {%- endif %}
 {%- endmacro %}

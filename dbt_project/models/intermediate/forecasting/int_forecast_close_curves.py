@@ -206,18 +206,13 @@ def dates_to_learn(
     listed: pd.DataFrame, built: pd.DataFrame | None, followed_learning: Any
 ) -> pd.DataFrame:
     """The as-of dates of ``listed`` (as_of_date, is_current) to build, as
-    ``as_of_dates_to_learn()`` picks them in SQL: all on a whole build (``built`` none: else
-    the table's distinct as_of_date and learned_as_of); otherwise the current one, or all
-    when a past date is not in the table yet (the last run's own date does not count) or
-    the open deals were learned again since (``followed_learning``, their oldest
-    learned_as_of, differs from the table's)."""
+    ``as_of_dates_to_learn()`` picks them in SQL for a follower: all on a whole build
+    (``built`` none: else the table's distinct as_of_date and learned_as_of) or when the
+    open deals were learned again since (``followed_learning``, their oldest learned_as_of,
+    differs from the table's; they are at every month end); else only the current one."""
     if built is None or built.empty:
         return listed
-    built_dates = pd.to_datetime(built.as_of_date)
-    kept = set(built_dates[built_dates < built_dates.max()])
-    past = pd.to_datetime(listed.as_of_date[~listed.is_current])
-    learnings = set(pd.to_datetime(built.learned_as_of))
-    if not set(past) <= kept or learnings != {pd.Timestamp(followed_learning)}:
+    if set(pd.to_datetime(built.learned_as_of)) != {pd.Timestamp(followed_learning)}:
         return listed
     return listed[listed.is_current]
 
