@@ -1,5 +1,18 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    meta={'watermark': 'raw_load_sequence'},
+) }}
+{#- A table, appended by raw load: a history entry never changes once written (raw keeps
+    each once, however often it is read), so a daily build adds only the entries of the
+    loads since its last build, where a view parsed every timestamp again for each reader
+    and test. _load_sequence is that bookkeeping. -#}
 with source as (
     select * from {{ source('raw_hubspot', 'deal_property_history') }}
+    {%- if is_incremental() %}
+        where _load_sequence > {{ built_load_sequence() }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -14,7 +27,10 @@ renamed as (
         source_type as change_source,
 
         -- timestamps
-        {{ parse_utc_timestamp('"timestamp"') }} as changed_at
+        {{ parse_utc_timestamp('"timestamp"') }} as changed_at,
+
+        -- bookkeeping
+        _load_sequence
     from source
 )
 
