@@ -65,7 +65,7 @@
         where
             is_current
             {%- if follows %}
-                or (select min(followed.learned_as_of) from {{ follows }} as followed)
+                or {{ learned_as_of_followed(follows) }}
                 <> (select min(own.learned_as_of) from {{ this }} as own)
             {%- else %}
                 or exists (

@@ -203,16 +203,14 @@ def forecast_curves(
 
 
 def dates_to_learn(
-    listed: pd.DataFrame, built: pd.DataFrame | None, followed_learning: Any
+    listed: pd.DataFrame, built_learnings: set | None, followed_learning: Any
 ) -> pd.DataFrame:
     """The as-of dates of ``listed`` (as_of_date, is_current) to build, as
     ``as_of_dates_to_learn()`` picks them in SQL for a follower: all on a whole build
-    (``built`` none: else the table's distinct as_of_date and learned_as_of) or when the
+    (``built_learnings`` none: else the learned_as_of values the table holds) or when the
     open deals were learned again since (``followed_learning``, their oldest learned_as_of,
-    differs from the table's; they are at every month end); else only the current one."""
-    if built is None or built.empty:
-        return listed
-    if set(pd.to_datetime(built.learned_as_of)) != {pd.Timestamp(followed_learning)}:
+    is not the table's; they are at every month end); else only the current one."""
+    if built_learnings != {pd.Timestamp(followed_learning)}:
         return listed
     return listed[listed.is_current]
 
@@ -225,11 +223,12 @@ def oldest_learning(open_deals: Any) -> Any:
     return to_pandas(open_deals).learned_as_of.min()
 
 
-def built_learnings(dbt: Any, session: Any) -> pd.DataFrame | None:
-    """The table's as-of dates and the learning each followed: none on a whole build."""
+def built_learnings(dbt: Any, session: Any) -> set | None:
+    """The learned_as_of values the table holds: none on a whole build."""
     if not dbt.is_incremental:
         return None
-    return to_pandas(session.sql(f"select distinct as_of_date, learned_as_of from {dbt.this}"))
+    built = to_pandas(session.sql(f"select distinct learned_as_of from {dbt.this}"))
+    return set(pd.to_datetime(built.learned_as_of))
 
 
 def read_clocks(relation: Any) -> pd.DataFrame:
