@@ -8,3 +8,9 @@
 {% macro reporting_date(timestamp_expression) -%}
     cast({{ to_reporting_tz(timestamp_expression) }} as date)
 {%- endmacro %}
+
+{#- The UTC instant a reporting-time-zone day ends (the next day's first): what a deal
+    stood as "at the end of the day" is the state it held up to it (state_held_until). -#}
+{% macro reporting_day_end_utc(date_expression) -%}
+    {{ local_to_utc(dbt.dateadd('day', 1, 'cast(' ~ date_expression ~ ' as ' ~ dbt.type_timestamp() ~ ')')) }}
+{%- endmacro %}

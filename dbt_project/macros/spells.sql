@@ -4,3 +4,11 @@
     ({{ spells }}.valid_from is null or {{ spells }}.valid_from <= {{ instant }})
     and ({{ spells }}.valid_to is null or {{ instant }} < {{ spells }}.valid_to)
 {%- endmacro %}
+
+{#- True for the state of `states` (deal_state_history) a deal held up to `instant`, not
+    included: the last to begin before it. With a day's end, the deal as it stood at the end
+    of that day; with a period's end, as it closed the period. -#}
+{% macro state_held_until(states, instant) -%}
+    {{ states }}.valid_from < {{ instant }}
+    and ({{ states }}.valid_to is null or {{ states }}.valid_to >= {{ instant }})
+{%- endmacro %}

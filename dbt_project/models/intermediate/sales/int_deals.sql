@@ -7,29 +7,40 @@ with deals as (
     where created_at < {{ as_of_timestamp() }}
 ),
 
-ranked_values as (
+changes as (
+    select * from {{ ref('int_deal_property_changes') }}
+),
+
+-- When each property last changed (changed_at is never null: a test says so).
+last_changes as (
     select
         deal_key,
         property_name,
-        property_value,
-        changed_at,
-        row_number() over (
-            partition by deal_key, property_name order by changed_at desc, property_value
-        ) as recency
-    from {{ ref('int_deal_property_changes') }}
+        max(changed_at) as changed_at
+    from changes
+    group by deal_key, property_name
 ),
 
+-- Each property's value at its last change; of values changed at the same instant, the
+-- smallest, so a rebuild always picks the same one.
 latest_values as (
     select
-        deal_key,
-        max(case when property_name = 'amount' then property_value end) as amount_value,
-        max(case when property_name = 'close_date' then property_value end) as close_date_value,
-        max(case when property_name = 'owner_key' then property_value end) as owner_key,
-        max(case when property_name = 'forecast_category' then property_value end)
+        changes.deal_key,
+        min(case when changes.property_name = 'amount' then changes.property_value end)
+            as amount_value,
+        min(case when changes.property_name = 'close_date' then changes.property_value end)
+            as close_date_value,
+        min(case when changes.property_name = 'owner_key' then changes.property_value end)
+            as owner_key,
+        min(case when changes.property_name = 'forecast_category' then changes.property_value end)
             as forecast_category
-    from ranked_values
-    where recency = 1
-    group by deal_key
+    from changes
+    inner join last_changes
+        on
+            changes.deal_key = last_changes.deal_key
+            and changes.property_name = last_changes.property_name
+            and changes.changed_at = last_changes.changed_at
+    group by changes.deal_key
 ),
 
 current_stage as (
@@ -55,7 +66,7 @@ owner_at_close as (
             row_number() over (
                 partition by changes.deal_key order by changes.changed_at desc
             ) as recency
-        from {{ ref('int_deal_property_changes') }} as changes
+        from changes
         inner join current_stage on changes.deal_key = current_stage.deal_key
         where
             changes.property_name = 'owner_key'

@@ -9,8 +9,7 @@ with states as (
 days as (
     select
         date_day,
-        {{ local_to_utc(dbt.dateadd('day', 1, 'cast(date_day as ' ~ dbt.type_timestamp() ~ ')')) }}
-            as day_end_utc
+        {{ reporting_day_end_utc('date_day') }} as day_end_utc
     from {{ ref('calendar_days') }}
     where date_day <= {{ as_of_date() }}
 ),
@@ -36,10 +35,7 @@ select
     states.owner_key,
     states.is_excluded_from_metrics
 from days
-inner join states
-    on
-        states.valid_from < days.day_end_utc
-        and (states.valid_to is null or states.valid_to >= days.day_end_utc)
+inner join states on {{ state_held_until('states', 'days.day_end_utc') }}
 left join fx
     on
         days.date_day = fx.rate_date

@@ -17,15 +17,20 @@
 with days as (
     select
         date_day,
-        {{ local_to_utc(dbt.dateadd('day', 1, 'cast(date_day as ' ~ dbt.type_timestamp() ~ ')')) }}
-            as day_end_utc
+        {{ reporting_day_end_utc('date_day') }} as day_end_utc
     from {{ ref('calendar_days') }}
     where date_day between cast('{{ window.start }}' as date) and cast('{{ window.end }}' as date)
 ),
 
+-- Only the states that overlap the window: the range join below then scans months, not
+-- years, of history.
 open_states as (
     select * from {{ ref('deal_state_history') }}
-    where not is_closed and not is_excluded_from_metrics
+    where
+        not is_closed
+        and not is_excluded_from_metrics
+        and (valid_to is null or valid_to >= (select min(days.day_end_utc) from days))
+        and valid_from < (select max(days.day_end_utc) from days)
 ),
 
 stages as (
@@ -49,10 +54,7 @@ open_deals as (
         states.close_date,
         states.amount * fx.rate_to_reporting as amount_reporting
     from days
-    inner join open_states as states
-        on
-            states.valid_from < days.day_end_utc
-            and (states.valid_to is null or states.valid_to >= days.day_end_utc)
+    inner join open_states as states on {{ state_held_until('states', 'days.day_end_utc') }}
     left join fx
         on
             days.date_day = fx.rate_date

@@ -34,7 +34,9 @@ states as (
     where not is_excluded_from_metrics
 ),
 
--- A deal's state at an instant t: valid_from <= t < valid_to.
+-- A deal's state at an instant t: valid_from <= t < valid_to. A deal that stays closed in
+-- one state from the month's start to its end moves nothing in it; such deals are most of
+-- what a month sees (every deal closed before it), so at_start and at_end leave them out.
 at_start as (
     select
         periods.period_month,
@@ -44,6 +46,7 @@ at_start as (
         on
             states.valid_from <= periods.starts_at
             and (states.valid_to is null or states.valid_to > periods.starts_at)
+            and (not states.is_closed or states.valid_to < periods.ends_at)
 ),
 
 created_in_period as (
@@ -67,8 +70,8 @@ at_end as (
     from bounded_periods as periods
     inner join states
         on
-            states.valid_from < periods.ends_at
-            and (states.valid_to is null or states.valid_to >= periods.ends_at)
+            {{ state_held_until('states', 'periods.ends_at') }}
+            and (not states.is_closed or states.valid_from > periods.starts_at)
 ),
 
 deal_periods as (

@@ -24,21 +24,25 @@ closed_by_month as (
 month_ends as (
     select
         month_start_date,
-        max(date_day) as month_end_date
+        {{ reporting_day_end_utc('max(date_day)') }} as month_end_utc
     from {{ ref('calendar_days') }}
     where date_day <= {{ as_of_date() }}
     group by month_start_date
 ),
 
+-- Open deals as they stood at each month's end (as deal_daily_snapshots has them), read
+-- from the states themselves: through the view, every day of every month would be built
+-- before the month ends were picked.
 open_at_month_end as (
     select
         month_ends.month_start_date as close_month,
-        snapshots.pipeline_id,
+        states.pipeline_id,
         count(*) as open_opportunities
-    from {{ ref('deal_daily_snapshots') }} as snapshots
-    inner join month_ends on snapshots.snapshot_date = month_ends.month_end_date
-    where not snapshots.is_closed and not snapshots.is_excluded_from_metrics
-    group by month_ends.month_start_date, snapshots.pipeline_id
+    from month_ends
+    inner join {{ ref('deal_state_history') }} as states
+        on {{ state_held_until('states', 'month_ends.month_end_utc') }}
+    where not states.is_closed and not states.is_excluded_from_metrics
+    group by month_ends.month_start_date, states.pipeline_id
 )
 
 select

@@ -60,23 +60,51 @@ pairs as (
             and to_stage.canonical_stage <> 'closed_lost'
 ),
 
-outcomes as (
+-- One row per cohort, segment and how far the entries went: counted once here, before
+-- each is paired with every later stage.
+entry_outcomes as (
     select
         {{ reporting_month('entries.entered_at') }} as cohort_month,
         entries.pipeline_id,
-        pairs.from_stage,
-        pairs.to_stage,
+        entries.canonical_stage as from_stage,
         deals.first_touch_channel,
         deals.owner_key,
         deals.team_name,
-        coalesce(furthest.furthest_sort_order >= pairs.to_sort_order, false) as reached
+        furthest.furthest_sort_order,
+        count(*) as entries
     from first_entries as entries
-    inner join pairs on entries.canonical_stage = pairs.from_stage
     inner join deals on entries.deal_key = deals.deal_key
     left join furthest_after_entry as furthest
         on
             entries.deal_key = furthest.deal_key
             and entries.canonical_stage = furthest.canonical_stage
+    group by 1, 2, 3, 4, 5, 6, 7
+),
+
+cohort_pairs as (
+    select
+        entry_outcomes.cohort_month,
+        entry_outcomes.pipeline_id,
+        pairs.from_stage,
+        pairs.to_stage,
+        entry_outcomes.first_touch_channel,
+        entry_outcomes.owner_key,
+        entry_outcomes.team_name,
+        cast(sum(entry_outcomes.entries) as {{ dbt.type_bigint() }}) as entered,
+        cast(
+            coalesce(
+                sum(
+                    case
+                        when entry_outcomes.furthest_sort_order >= pairs.to_sort_order
+                            then entry_outcomes.entries
+                    end
+                ),
+                0
+            ) as {{ dbt.type_bigint() }}
+        ) as reached
+    from entry_outcomes
+    inner join pairs on entry_outcomes.from_stage = pairs.from_stage
+    group by 1, 2, 3, 4, 5, 6, 7
 )
 
 select
@@ -87,10 +115,9 @@ select
     first_touch_channel,
     owner_key,
     team_name,
-    count(*) as entered,
-    count(case when reached then 1 end) as reached,
-    count(case when reached then 1 end) * 1.0 / count(*) as conversion_rate,
+    entered,
+    reached,
+    reached * 1.0 / entered as conversion_rate,
     {{ dbt.datediff('cohort_month', as_of_date(), 'day') }}
         as cohort_age_days
-from outcomes
-group by 1, 2, 3, 4, 5, 6, 7
+from cohort_pairs
