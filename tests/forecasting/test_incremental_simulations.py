@@ -1,12 +1,14 @@
 """The Monte Carlo simulations build incrementally by as-of date: a date is drawn again only
 when the fingerprint of its inputs changed, and a date that left the forecast is deleted.
 
-On a copy of the session's warehouse three as-of dates are tampered with before the model
-is built again as of the same day: one date's results are altered but its fingerprint kept
-(it must be left alone, altered: proof that it was not drawn again), one date's
-fingerprint is made stale (it must be drawn again, equal to the session's rows), and a
-date long out of the forecast is added (it must be gone). A second build with nothing
-changed since must leave every row as the first left it."""
+On a copy of the session's warehouse four as-of dates are tampered with before the model
+is built again as of the same day: one date's results are altered, its fingerprint kept
+and its deal periods' probabilities moved by their last bit (it must be left alone,
+altered: proof that it was not drawn again, and that such noise is no change), one
+date's fingerprint is made stale (it must be drawn again, equal to the session's rows),
+one date's deal period gets another probability (its fingerprint must change, and the
+date be drawn again), and a date long out of the forecast is added (it must be gone). A
+second build with nothing changed since must leave every row as the first left it."""
 
 from __future__ import annotations
 
@@ -15,14 +17,16 @@ from dataclasses import replace
 from datetime import date
 
 import duckdb
-import pandas as pd
 import pytest
 from background_runs import follow_up, follow_up_result
 from dbt_commands import run_dbt
 
 TABLE = "intermediate.int_forecast_simulations"
+PERIODS = "intermediate.int_deal_period_win_probabilities"
+FINGERPRINTS = "intermediate.int_deal_period_fingerprints"
 ALTERED_P50 = -1.0
 GONE = date(2000, 1, 31)
+NAMES = ("altered", "stale", "changed")  # what is done to the first three dates
 
 
 def _rows(con: duckdb.DuckDBPyConnection, as_of_date: date) -> list[tuple]:
@@ -32,6 +36,11 @@ def _rows(con: duckdb.DuckDBPyConnection, as_of_date: date) -> list[tuple]:
         f"from {TABLE} where as_of_date = ? order by all",
         [as_of_date],
     ).fetchall()
+
+
+def _hashes(con: duckdb.DuckDBPyConnection) -> dict[date, str]:
+    """Each as-of date's hash of its deal periods, as the simulations compare them."""
+    return dict(con.execute(f"select as_of_date, rows_hash from {FINGERPRINTS}").fetchall())
 
 
 def _dates(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -47,12 +56,24 @@ def _rebuild_after_tampering(pipeline_run) -> dict:
     shutil.copy(pipeline_run.settings.warehouse_path, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         dates = _dates(con)
-        altered, stale = dates[0], dates[1]
-        before = {"altered": _rows(con, altered), "stale": _rows(con, stale)}
+        altered, stale, changed = dates[0], dates[1], dates[2]
+        before = {name: _rows(con, day) for name, day in zip(NAMES, dates, strict=False)}
+        hashes_before = _hashes(con)
         con.execute(
             f"update {TABLE} set p50_amount = ? where as_of_date = ?", [ALTERED_P50, altered]
         )
+        con.execute(
+            f"update {PERIODS} set win_probability = nextafter(win_probability, 2) "
+            "where as_of_date = ?",
+            [altered],
+        )
         con.execute(f"update {TABLE} set input_fingerprint = 'stale' where as_of_date = ?", [stale])
+        con.execute(
+            f"update {PERIODS} set win_probability = win_probability / 2 where as_of_date = ? "
+            f"and deal_key = (select min(deal_key) from {PERIODS} where as_of_date = ?)",
+            [changed, changed],
+        )
+        hashes_tampered = _hashes(con)
         con.execute(
             f"insert into {TABLE} select * replace (cast(? as date) as as_of_date) from {TABLE} "
             "where as_of_date = ?",
@@ -70,8 +91,8 @@ def _rebuild_after_tampering(pipeline_run) -> dict:
             "builds": builds,
             "dates": dates,
             "before": before,
-            "altered": _rows(con, altered),
-            "stale": _rows(con, stale),
+            "hashes": {"before": hashes_before, "tampered": hashes_tampered},
+            **{name: _rows(con, day) for name, day in zip(NAMES, dates, strict=False)},
             "dates_after": _dates(con),
         }
 
@@ -102,27 +123,21 @@ def test_a_date_out_of_the_forecast_is_deleted(rebuilt):
     assert rebuilt["dates_after"] == rebuilt["dates"]
 
 
-def test_the_fingerprint_sees_the_rows_not_how_they_were_read(simulations_model):
-    fingerprint = simulations_model.input_fingerprint
-    read = pd.DataFrame(
-        {
-            "as_of_date": [date(2025, 6, 30)] * 3,
-            "deal_key": ["hubspot:1:7", "hubspot:1:8", "hubspot:1:9"],
-            "period_number": pd.array([1, 2, 1], dtype="int32"),
-            "win_probability": [0.25, 0.5, 0.125],
-        }
-    )
-    read_otherwise = read.iloc[[2, 0, 1]].astype(
-        {"as_of_date": "datetime64[ms]", "deal_key": "category", "period_number": "int64"}
-    )
-    assert fingerprint(read_otherwise, 1000, 42) == fingerprint(read, 1000, 42)
-    noise = read.assign(win_probability=read.win_probability + 1e-13)
-    assert fingerprint(noise, 1000, 42) == fingerprint(read, 1000, 42)
-    changed = read.assign(win_probability=[0.25, 0.5, 0.126])
-    assert fingerprint(changed, 1000, 42) != fingerprint(read, 1000, 42)
-    assert fingerprint(read.iloc[:2], 1000, 42) != fingerprint(read, 1000, 42)
-    assert fingerprint(read, 2000, 42) != fingerprint(read, 1000, 42)
-    assert fingerprint(read, 1000, 43) != fingerprint(read, 1000, 42)
+def test_the_last_bits_of_a_probability_are_no_change(rebuilt):
+    altered = rebuilt["dates"][0]
+    assert rebuilt["hashes"]["tampered"][altered] == rebuilt["hashes"]["before"][altered]
+
+
+def test_another_probability_is_a_change_and_is_drawn_again(rebuilt):
+    changed = rebuilt["dates"][2]
+    assert rebuilt["hashes"]["tampered"][changed] != rebuilt["hashes"]["before"][changed]
+    fingerprints = {row[-1] for row in rebuilt["changed"]}
+    assert len(fingerprints) == 1
+    assert fingerprints != {row[-1] for row in rebuilt["before"]["changed"]}
+    unchanged = {day for day in rebuilt["dates"] if day != changed}
+    assert {day: rebuilt["hashes"]["tampered"][day] for day in unchanged} == {
+        day: rebuilt["hashes"]["before"][day] for day in unchanged
+    }
 
 
 def test_a_build_with_nothing_changed_changes_nothing(rebuilt):

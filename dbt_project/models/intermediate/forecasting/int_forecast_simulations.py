@@ -12,11 +12,10 @@ they are drawn simulation by simulation from one generator seeded with (var fore
 as-of date), so a seed gives the same results whatever the chunk size.
 
 Incremental by as-of date: each date's rows carry a fingerprint of what its draws depend on
-(its deal periods, the number of draws, the seed), and a build draws again only the dates
-whose fingerprint changed. A past month end changes whenever the curves learned before it
-do: a deal created before it deleted or merged (metrics exclude those at every date), its
-history edited in the past, an owner moving team. A live CRM does that most days, so the
-saving is mostly a rerun's. The post-hook drops the dates that left the forecast.
+(its deal periods, as int_deal_period_fingerprints hashes them in the warehouse, the number
+of draws, the seed), and a build reads and draws again only the dates whose fingerprint
+changed: the run's own date, and the past month ends when their periods were learned
+again. The post-hook drops the dates that left the forecast.
 
 A dbt Python model: dbt-duckdb runs it in-process, Snowflake, Databricks and BigQuery in
 the warehouse. The numeric code is plain functions so tests and benchmarks can import this
@@ -34,7 +33,7 @@ import pandas as pd
 QUANTILES = (0.1, 0.5, 0.9)
 LEVELS = ("owner", "team", "pipeline", "total")
 CELL_COLUMNS = ["pipeline_id", "team_name", "owner_key"]
-COLUMNS = [
+SUMMARY_COLUMNS = [
     "as_of_date",
     "period_type",
     "period_number",
@@ -49,8 +48,8 @@ COLUMNS = [
     "p10_amount",
     "p50_amount",
     "p90_amount",
-    "input_fingerprint",
 ]
+COLUMNS = [*SUMMARY_COLUMNS, "input_fingerprint"]
 # Deal-draw pairs handled at once (about 4 MB of draws and 8 MB of indices, small enough
 # to stay in cache), whatever the number of deals.
 CHUNK_ELEMENTS = 500_000
@@ -218,65 +217,24 @@ def seeded(seed: int, as_of_date: date) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, as_of_date.toordinal()]))
 
 
-def canonical_column(column: pd.Series) -> pd.Series:
-    """One column as the fingerprint sees it, whatever frame it came in: strings as Python
-    objects, dates and times as whole days, integers as int64 and numbers as float32
-    (what the draws compare against, so the last bits of a parallel sum in the warehouse
-    do not count as a change)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        column = column.astype(object)
-    first = column.first_valid_index()
-    if column.dtype == object and first is not None and isinstance(column[first], date):
-        column = pd.to_datetime(column)
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        return pd.Series(column.to_numpy().astype("datetime64[D]").astype(np.int64))
-    if pd.api.types.is_integer_dtype(column.dtype):
-        return column.astype(np.int64)
-    if pd.api.types.is_float_dtype(column.dtype):
-        return column.astype(np.float32)
-    return column
-
-
-def input_fingerprint(deal_periods: pd.DataFrame, simulations: int, seed: int) -> str:
-    """What one as-of date's draws depend on, as text: its deal periods (in any order and
-    however read), the number of draws and the seed; equal fingerprints draw equal results.
-    When the periods were learned (learned_as_of) changes no draw, so it is left out."""
-    canonical = pd.DataFrame(
-        {
-            name: canonical_column(column).to_numpy()
-            for name, column in deal_periods.items()
-            if name != "learned_as_of"
-        }
-    )
-    rows = pd.util.hash_pandas_object(canonical, index=False).to_numpy()
-    return f"{simulations}:{seed}:{len(rows)}:{int(rows.sum(dtype=np.uint64)):016x}"
-
-
 def simulate_forecast(
-    deal_periods: pd.DataFrame, as_of_date: date, simulations: int, seed: int, fingerprint: str
+    deal_periods: pd.DataFrame, as_of_date: date, simulations: int, seed: int
 ) -> pd.DataFrame:
-    """Monte Carlo summary of one as-of date's deal periods, with the date and
-    ``fingerprint``, the caller's input_fingerprint of the same inputs (the model has it
-    already from comparing it with the table's)."""
+    """Monte Carlo summary of one as-of date's deal periods, with the date."""
     summary = simulate_as_of(deal_periods, simulations, seeded(seed, as_of_date))
     summary.insert(0, "as_of_date", as_of_date)
-    summary["input_fingerprint"] = fingerprint
-    return summary[COLUMNS]
+    return summary[SUMMARY_COLUMNS]
 
 
 def simulate_forecasts(deal_periods: pd.DataFrame, simulations: int, seed: int) -> pd.DataFrame:
     """Monte Carlo summaries for every as-of date in ``deal_periods``."""
     frames = [
-        simulate_forecast(
-            group,
-            pd.Timestamp(as_of_date).date(),
-            simulations,
-            seed,
-            input_fingerprint(group, simulations, seed),
-        )
+        simulate_forecast(group, pd.Timestamp(as_of_date).date(), simulations, seed)
         for as_of_date, group in deal_periods.groupby("as_of_date", sort=True)
     ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    if not frames:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_deal_periods(relation: Any) -> pd.DataFrame:
@@ -307,22 +265,34 @@ def built_fingerprints(dbt: Any, session: Any) -> dict[date, str]:
     }
 
 
+def input_fingerprints(periods: pd.DataFrame, simulations: int, seed: int) -> dict[date, str]:
+    """Each as-of date's fingerprint of what its draws depend on, from the dates' rows of
+    int_deal_period_fingerprints: the number of draws, the seed and its deal periods."""
+    return {
+        pd.Timestamp(day).date(): f"{simulations}:{seed}:{int(count)}:{rows_hash}"
+        for day, count, rows_hash in zip(
+            periods.as_of_date, periods.deal_periods, periods.rows_hash, strict=True
+        )
+    }
+
+
 def model(dbt: Any, session: Any) -> pd.DataFrame:
     dbt.config(packages=["numpy", "pandas"])
     simulations = int(dbt.config.get("simulations"))
     seed = int(dbt.config.get("seed"))
     deal_periods = dbt.ref("int_deal_period_win_probabilities")
-    as_of_dates = to_pandas(dbt.ref("int_forecast_periods")).as_of_date
+    fingerprints = input_fingerprints(
+        to_pandas(dbt.ref("int_deal_period_fingerprints")), simulations, seed
+    )
     built = built_fingerprints(dbt, session)
     frames = []
-    # One as-of date read at a time: the draws are per date, and so is the memory.
-    for as_of_date in sorted({pd.Timestamp(day).date() for day in as_of_dates}):
-        group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
-        if not len(group):
+    # One changed as-of date read at a time: the draws are per date, and so is the memory.
+    for as_of_date, fingerprint in sorted(fingerprints.items()):
+        if built.get(as_of_date) == fingerprint:
             continue
-        fingerprint = input_fingerprint(group, simulations, seed)
-        if built.get(as_of_date) != fingerprint:
-            frames.append(simulate_forecast(group, as_of_date, simulations, seed, fingerprint))
+        group = read_deal_periods(deal_periods.filter(f"as_of_date = '{as_of_date.isoformat()}'"))
+        summary = simulate_forecast(group, as_of_date, simulations, seed)
+        frames.append(summary.assign(input_fingerprint=fingerprint))
     if frames:
         return pd.concat(frames, ignore_index=True)
     if built:  # nothing changed: no rows, in the table's own types
