@@ -20,6 +20,8 @@
 select
     as_of_date,
     count(*) as deal_periods,
+    {#- Before the table exists (a project only compiled, as by sqlfluff) its columns are
+        unknown: the key stands in, and is never built so. #}
     cast({{ order_free_hash(hashed or ['deal_key']) }} as {{ dbt.type_string() }}) as rows_hash
 from {{ ref('int_deal_period_win_probabilities') }}
 group by as_of_date
