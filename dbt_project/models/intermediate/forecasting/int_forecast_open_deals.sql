@@ -68,10 +68,7 @@ open_states as (
         as_of_dates.is_backtest,
         states.*
     from as_of_dates
-    inner join states
-        on
-            states.valid_from < as_of_dates.as_of_at
-            and (states.valid_to is null or states.valid_to >= as_of_dates.as_of_at)
+    inner join states on {{ state_held_until('states', 'as_of_dates.as_of_at') }}
     where not coalesce(states.is_closed, false)
 ),
 

@@ -25,10 +25,7 @@ closed_at_as_of as (
         states.deal_key,
         states.is_won
     from as_of_dates
-    inner join states
-        on
-            states.valid_from < as_of_dates.as_of_at
-            and (states.valid_to is null or states.valid_to >= as_of_dates.as_of_at)
+    inner join states on {{ state_held_until('states', 'as_of_dates.as_of_at') }}
     where states.is_closed
 ),
 
