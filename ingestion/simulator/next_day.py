@@ -24,7 +24,8 @@ ACTIVITIES_PER_NEW_DEAL = 12
 DELETED_DEALS = 2
 MERGED_DEALS = 2
 DELETED_ACTIVITIES = 3
-REWRITTEN = ("deals", "deal_contacts", "deal_companies", "engagements")
+DELETED_CONTACTS = 1
+REWRITTEN = ("deals", "deal_contacts", "deal_companies", "engagements", "contacts")
 APPENDED = ("deal_property_history", "form_submissions")
 
 
@@ -39,6 +40,9 @@ class NextDay:
     merged_deal_ids: dict[str, str]  # merged-away deal -> survivor
     new_activities: int
     deleted_activity_ids: list[str]
+    qualified_contact_ids: list[str]  # leads that became MQLs today
+    new_contact_ids: list[str]
+    deleted_contact_ids: list[str]
 
 
 def _parquet(folder: Path) -> str:
@@ -69,7 +73,7 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
         con.execute(f"create table {name} as select * from {_parquet(source / name)} limit 0")
     con.execute(f"create table engagements as select * from {_parquet(source / 'engagements')}")
     con.execute(f"create view stages as select * from {_parquet(source / 'pipeline_stages')}")
-    con.execute(f"create view contacts as select * from {_parquet(source / 'contacts')}")
+    con.execute(f"create table contacts as select * from {_parquet(source / 'contacts')}")
 
     n_deals = con.execute("select count(*) from deals").fetchone()[0]
     per_day = max(2, n_deals // DAYS_OF_DEALS)
@@ -253,6 +257,8 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
         from (select * from contacts order by md5(id) limit {n_forms}) as c"""
     )
 
+    qualified, new_contacts, deleted_contacts = _change_contacts(con, day, per_day)
+
     # Named by the day, so a day's folder can be the world of the next one.
     part = f"part-{day.isoformat()}.parquet"
     for name in REWRITTEN + APPENDED:
@@ -273,4 +279,59 @@ def write_next_day(world_dir: Path, out_dir: Path) -> NextDay:
         merged_deal_ids=dict(zip(merged_away, survivors, strict=True)),
         new_activities=n_activities,
         deleted_activity_ids=deleted_activities,
+        qualified_contact_ids=qualified,
+        new_contact_ids=new_contacts,
+        deleted_contact_ids=deleted_contacts,
     )
+
+
+def _change_contacts(
+    con: duckdb.DuckDBPyConnection, day: date, per_day: int
+) -> tuple[list[str], list[str], list[str]]:
+    """The day's contact changes: leads qualified as MQLs, new leads (copies of existing
+    contacts with an address of their own), and contacts deleted with their deal links."""
+    stamp = f"{day.isoformat()}T09:00:00.000Z"
+
+    def ids(sql: str, parameters: list | None = None) -> list[str]:
+        return [row[0] for row in con.execute(sql, parameters).fetchall()]
+
+    qualified = ids(
+        f"""select id from contacts where lifecyclestage = 'lead'
+        order by md5(id || 'qualified') limit {per_day}"""
+    )
+    con.execute(
+        """update contacts set
+            lifecyclestage = 'marketingqualifiedlead',
+            hs_lifecyclestage_marketingqualifiedlead_date = ?, lastmodifieddate = ?
+        where id in (select unnest(?::varchar[]))""",
+        [stamp, stamp, qualified],
+    )
+    max_contact = con.execute("select max(cast(id as bigint)) from contacts").fetchone()[0]
+    new_contacts = [str(max_contact + number) for number in range(1, per_day + 1)]
+    con.execute(
+        """insert into contacts by name
+        select c.* replace (
+            n.id as id,
+            n.id || '@new-leads.example' as email,
+            'lead' as lifecyclestage,
+            ? as createdate, ? as lastmodifieddate, ? as hs_lifecyclestage_lead_date,
+            null as hs_lifecyclestage_marketingqualifiedlead_date,
+            null as hs_lifecyclestage_salesqualifiedlead_date,
+            null as hs_lifecyclestage_opportunity_date,
+            null as hs_lifecyclestage_customer_date,
+            null as hs_merged_object_ids)
+        from (select * from contacts order by md5(id || 'template') limit ?) as c
+        positional join (select unnest(?::varchar[]) as id) as n""",
+        [stamp, stamp, stamp, per_day, new_contacts],
+    )
+    deleted = ids(
+        f"""select id from contacts
+        where hs_merged_object_ids is null and id not in (select unnest(?::varchar[]))
+        order by md5(id || 'deleted') limit {DELETED_CONTACTS}""",
+        [qualified + new_contacts],
+    )
+    con.execute("delete from contacts where id in (select unnest(?::varchar[]))", [deleted])
+    con.execute(
+        "delete from deal_contacts where contact_id in (select unnest(?::varchar[]))", [deleted]
+    )
+    return qualified, new_contacts, deleted

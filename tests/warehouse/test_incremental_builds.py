@@ -229,6 +229,13 @@ def test_the_day_holds_every_kind_of_change(next_day, pipeline_run):
                 "select activity_key from intermediate.int_activities"
             ).fetchall()
         }
+        contacts = dict(
+            con.execute(
+                "select contact_id, (is_vanished, lifecycle_stage, became_mql_at is not null) "
+                "from staging.stg_hubspot__contacts where _load_sequence = ("
+                "select max(_load_sequence) from raw_hubspot.contacts)"
+            ).fetchall()
+        )
     assert landed[True] == len(day.deleted_deal_ids) + len(day.merged_deal_ids)
     assert landed[False] == len(day.edited_deal_ids) + len(day.new_deal_ids) + len(
         day.merged_deal_ids
@@ -239,6 +246,16 @@ def test_the_day_holds_every_kind_of_change(next_day, pipeline_run):
             assert counted_on[key + merged_away] == key + survivor
     assert any(key + deal in counted_on for deal in day.new_deal_ids)
     assert not activities & set(day.deleted_activity_ids)
+    deleted_contacts = set(day.deleted_contact_ids)
+    assert {
+        contact: contacts.get(contact, (None,))[0] for contact in deleted_contacts
+    } == dict.fromkeys(deleted_contacts, True)
+    assert {
+        contact: row for contact, row in contacts.items() if contact not in deleted_contacts
+    } == {
+        **dict.fromkeys(day.qualified_contact_ids, (False, "marketingqualifiedlead", True)),
+        **dict.fromkeys(day.new_contact_ids, (False, "lead", False)),
+    }
 
 
 def test_incremental_build_equals_a_full_rebuild(next_day, incremental_models):

@@ -1,3 +1,13 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='deal_key',
+    on_schema_change='fail',
+    meta={'watermark': 'raw_load_sequence'},
+) }}
+{#- A table, incremental by raw load (current_versions), as stg_hubspot__activities: a daily
+    build ranks only the day's versions, where a view ranked every version of every deal
+    again for int_deals_unioned and each test. -#}
 with source as (
     {{ current_versions(source('raw_hubspot', 'deals'), ['id']) }}
 ),
@@ -31,7 +41,10 @@ renamed as (
         {{ parse_utc_timestamp('createdate') }} as created_at,
         {{ parse_utc_timestamp('closedate') }} as close_date_at,
         {{ parse_utc_timestamp('hs_lastmodifieddate') }} as modified_at,
-        {{ parse_utc_timestamp('archived_at') }} as archived_at
+        {{ parse_utc_timestamp('archived_at') }} as archived_at,
+
+        -- load metadata: the raw version's place in its source's loads
+        _load_sequence
     from source
 )
 

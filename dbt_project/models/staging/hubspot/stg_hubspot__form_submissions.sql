@@ -1,5 +1,17 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    meta={'watermark': 'raw_load_sequence'},
+) }}
+{#- A table, appended by raw load as stg_hubspot__deal_property_history: a submission never
+    changes once made, so a daily build parses only the loads since its last build, where a
+    view parsed every timestamp and URL again for each reader and test. -#}
 with source as (
     select * from {{ source('raw_hubspot', 'form_submissions') }}
+    {%- if is_incremental() %}
+        where _load_sequence > {{ built_load_sequence() }}
+    {%- endif %}
 ),
 
 renamed as (
@@ -21,7 +33,8 @@ renamed as (
         {{ parse_event_timestamp('trim(submitted_at)') }} as submitted_at,
 
         -- versions
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        _load_sequence
     from source
 )
 
