@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#- What one as-of date's Monte Carlo draws depend on, per date: its number of deal periods
     and an order-free hash of them. Every column of int_deal_period_win_probabilities counts
     but learned_as_of (when the periods were learned changes no draw); numbers count as
