@@ -2,11 +2,11 @@
 
 A daily run lands what changed in the CRM since the day before: a few new deals, stage,
 amount and close-date edits on open deals, deletions, merges, new activities and form
-submissions. This writes a copy of a world's HubSpot folder with exactly such a day
-applied, so landing it with the ordinary loader (``land_demo_world``) adds new raw
-versions for the changed records only. Objects the day leaves alone are linked, not
-copied, which keeps a 1M-deal day cheap on disk. Every pick is by a hash of the record
-id, so one world always gives the same day.
+submissions, leads qualified as MQLs, new contacts and a deleted one. This writes a copy
+of a world's HubSpot folder with exactly such a day applied, so landing it with the
+ordinary loader (``land_demo_world``) adds new raw versions for the changed records only.
+Objects the day leaves alone are linked, not copied, which keeps a 1M-deal day cheap on
+disk. Every pick is by a hash of the record id, so one world always gives the same day.
 """
 
 from __future__ import annotations
