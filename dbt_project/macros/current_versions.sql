@@ -17,11 +17,18 @@
                 order by _load_sequence desc
             ) as _version_rank
         from {{ relation }}
-        {%- if is_incremental() %}
-            where _load_sequence > {{ built_load_sequence() }}
-        {%- endif %}
+        {{ loaded_since_last_build() }}
     ) as versions
     where _version_rank = 1
+{%- endmacro %}
+
+{#- In an incremental model built from a raw table by load, the filter to the raw rows of
+    the loads since its last build (load sequences grow with every load); nothing in a
+    whole build. -#}
+{% macro loaded_since_last_build() -%}
+    {%- if is_incremental() -%}
+        where _load_sequence > {{ built_load_sequence() }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The largest raw load sequence the model's table holds (0 when empty). -#}

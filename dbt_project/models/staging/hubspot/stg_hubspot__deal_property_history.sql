@@ -10,9 +10,7 @@
     and test. _load_sequence is that bookkeeping. -#}
 with source as (
     select * from {{ source('raw_hubspot', 'deal_property_history') }}
-    {%- if is_incremental() %}
-        where _load_sequence > {{ built_load_sequence() }}
-    {%- endif %}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (

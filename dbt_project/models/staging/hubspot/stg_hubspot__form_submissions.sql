@@ -9,9 +9,7 @@
     view parsed every timestamp and URL again for each reader and test. -#}
 with source as (
     select * from {{ source('raw_hubspot', 'form_submissions') }}
-    {%- if is_incremental() %}
-        where _load_sequence > {{ built_load_sequence() }}
-    {%- endif %}
+    {{ loaded_since_last_build() }}
 ),
 
 renamed as (
