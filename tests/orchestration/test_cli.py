@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -93,7 +94,31 @@ def _kill_during_dbt_build(run: PipelineRun) -> None:
             break
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
+    _wait_until_exited(process.pid)
     assert any("dbt: built" in line for line in seen), "".join(seen)
+
+
+def _wait_until_exited(group: int, timeout: float = 60) -> None:
+    """Wait until no process of ``group`` is alive: a killed dbt may still be exiting
+    after its parent was reaped, and holds the warehouse's lock until it has."""
+    deadline = time.monotonic() + timeout
+    while alive := _alive_in_group(group):
+        assert time.monotonic() < deadline, f"still alive after SIGKILL: {alive}"
+        time.sleep(0.1)
+
+
+def _alive_in_group(group: int) -> list[int]:
+    """The processes of ``group`` not yet exited (zombies hold no lock), from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command's closing parenthesis: state, parent id, process group.
+            state, _, process_group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):  # exited while being read
+            continue
+        if int(process_group) == group and state not in ("Z", "X"):
+            alive.append(int(stat.parent.name))
+    return alive
 
 
 @follow_up("rerun", runs=2)  # a run killed midway, then a whole run
