@@ -71,9 +71,9 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     (``incremental``), rebuilt in full but for the learned parameters (``full``), built
     again with nothing new (``rerun``, a copy of ``incremental``), tampered with and its
     fingerprinted models built again (``tampered``), and its learned parameters learned
-    again (``relearned``), and its forecasts built for the day after (``day_after``); and
-    the incremental models. Six dbt runs: a follow-up, so they overlap the tests reading
-    the run."""
+    again (``relearned``), and its forecasts and month movements (whole) built for the day
+    after (``day_after``); and the incremental models. Seven dbt runs: a follow-up, so
+    they overlap the tests reading the run."""
     folder = pipeline_run.settings.home.parent / "incremental"
     folder.mkdir()
     models = _incremental_models(pipeline_run)
@@ -111,6 +111,9 @@ def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     _dbt_run(
         settings, day.day + timedelta(days=1), folder / "target_day_after", "--select", *FORECASTS
     )
+    movements = MONTH_MOVEMENTS.split(".")[1]
+    target = folder / "target_day_after_movements"
+    _dbt_run(settings, day.day + timedelta(days=1), target, "--full-refresh", "--select", movements)
     return day, warehouses, models
 
 
@@ -121,6 +124,8 @@ BY_FINGERPRINT = {
     "marts.deal_state_history": "pipeline_id",
     "intermediate.int_attribution_weights": "rule",
     "marts.attribution_credits": "rule",
+    "intermediate.int_deal_month_movements": "pipeline_id",
+    "intermediate.int_deal_time_to_close": "pipeline_id",
 }
 # The learned parameters (macros/learned_parameters.sql) and the credits learned from them.
 LEARNED = ("int_attribution_channel_paths", "int_attribution_channel_credits")
@@ -141,6 +146,9 @@ LEARNED_BY_AS_OF_DATE = {
     "int_deal_period_win_probabilities": "win_probability",
 }
 GHOST_DEAL = "hubspot:ghost:1"
+# Incremental by deal with the as-of month in its fingerprint: a later day of the month
+# moves nothing for a deal whose states did not change.
+MONTH_MOVEMENTS = "intermediate.int_deal_month_movements"
 # An incremental model whose code the tampered copy records as changed since its build.
 RECODED = "intermediate.int_activities"
 VERSIONS = "dbt_bookkeeping.incremental_model_versions"
@@ -294,6 +302,17 @@ def test_only_the_deals_whose_inputs_changed_are_rebuilt(next_day, model):
     assert kept_values == [("tampered",)]
     assert len(expected) > 2 and rebuilt == expected
     assert ghost_rows == 0
+
+
+def test_a_later_day_of_the_month_moves_no_deal_whose_states_did_not_change(next_day):
+    """The day after, in the same month and with nothing new, the deals' month movements
+    built whole are the rows the day's build left (fingerprints included), so a daily run
+    keeps them without rebuilding."""
+    _, warehouses = next_day
+    rebuilt, kept = warehouses["day_after"], warehouses["incremental"]
+    assert _differences(rebuilt, kept, MONTH_MOVEMENTS) == (0, 0)
+    with duckdb.connect(str(warehouses["day_after"]), read_only=True) as con:
+        assert con.execute(f"select count(distinct deal_key) from {MONTH_MOVEMENTS}").fetchone()[0]
 
 
 def test_an_incremental_model_whose_code_changed_is_built_whole(next_day):
