@@ -18,7 +18,10 @@
     deals, new stage visits. Exact by construction, whatever changed upstream and
     however far the as-of date moved. A deal left without activities comes back as one
     row with no activity, which replaces its old rows and which the post-hook removes. -#}
-with activities as (
+{#- Each input is read twice, for its fingerprints and for the deals rebuilt, rather than
+    as one CTE read twice: DuckDB would write a CTE read twice whole (every activity) to
+    memory before either read. -#}
+{%- set visible_activities %}
     select
         activity_key,
         deal_key,
@@ -36,9 +39,8 @@ with activities as (
     where
         deal_key is not null
         and (not is_completed or occurred_at < {{ as_of_timestamp() }})
-),
-
-visits as (
+{%- endset %}
+{%- set stage_visits %}
     select
         stage_visit_key,
         deal_key,
@@ -47,6 +49,14 @@ visits as (
         entered_at,
         exited_at
     from {{ ref('deal_stage_visits') }}
+{%- endset %}
+
+with activities as (
+    {{- visible_activities }}
+),
+
+visits as (
+    {{- stage_visits }}
 ),
 
 activity_fingerprints as (
@@ -82,6 +92,16 @@ inputs as (
 
 {{ groups_to_rebuild('inputs', 'deal_key', 'activity_number = 1') }},
 
+rebuilt_activities as (
+    select * from ({{ visible_activities }}) as visible
+    where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+),
+
+rebuilt_visits as (
+    select * from ({{ stage_visits }}) as stage_visits
+    where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+),
+
 final as (
     select
         activities.activity_key,
@@ -106,8 +126,9 @@ final as (
         activities.occurred_at,
         groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
     from groups_to_rebuild
-    left join activities on groups_to_rebuild.deal_key = activities.deal_key
-    left join visits
+    left join rebuilt_activities as activities
+        on groups_to_rebuild.deal_key = activities.deal_key
+    left join rebuilt_visits as visits
         on
             activities.deal_key = visits.deal_key
             and activities.occurred_at >= visits.entered_at
