@@ -104,18 +104,19 @@ class BackgroundRun:
 
 FollowUp = Callable[[Any], Any]  # the session's PipelineRun -> what the tests check
 FOLLOW_UPS: dict[str, FollowUp] = {}
-# Each follow-up's rough cost in `funnelhouse` runs: the costliest start first, so the
-# suite never ends waiting on a long one that started last.
-FOLLOW_UP_RUNS: dict[str, int] = {}
+# Each follow-up's rough cost in `funnelhouse` runs of the session's world: the costliest
+# start first, so the suite never ends waiting on a long one that started last.
+FOLLOW_UP_RUNS: dict[str, float] = {}
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="follow-up")
 _started: dict[str, Future] = {}
 _starting = threading.Lock()
 
 
-def follow_up(fixture_name: str, runs: int = 1) -> Callable[[FollowUp], FollowUp]:
+def follow_up(fixture_name: str, runs: float = 1) -> Callable[[FollowUp], FollowUp]:
     """Register work on the session's run, started as soon as that run ends when a
-    selected test uses ``fixture_name``; the fixture gets its result. ``runs``: how many
-    `funnelhouse` runs the work makes (see FOLLOW_UP_RUNS)."""
+    selected test uses ``fixture_name``; the fixture gets its result. ``runs``: what the
+    work costs in `funnelhouse` runs (see FOLLOW_UP_RUNS); a few dbt builds of some
+    models cost a fraction of one."""
 
     def register(work: FollowUp) -> FollowUp:
         FOLLOW_UPS[fixture_name] = work
@@ -148,7 +149,7 @@ def start_follow_ups_when_done(finished: Callable[[], Any], fixture_names: set[s
     threading.Thread(target=start, name="follow-up-starter", daemon=True).start()
 
 
-def _costliest_first(name: str) -> tuple[int, str]:
+def _costliest_first(name: str) -> tuple[float, str]:
     return -FOLLOW_UP_RUNS[name], name
 
 

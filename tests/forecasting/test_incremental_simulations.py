@@ -48,7 +48,7 @@ def _dates(con: duckdb.DuckDBPyConnection) -> list[date]:
     return [day for (day,) in con.execute(sql).fetchall()]
 
 
-@follow_up("simulation_fingerprints")
+@follow_up("simulation_fingerprints", runs=0.2)
 def _rebuild_after_tampering(pipeline_run) -> dict:
     folder = pipeline_run.settings.home.parent / "simulation_fingerprints"
     folder.mkdir()

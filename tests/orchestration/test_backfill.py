@@ -66,7 +66,7 @@ def test_the_main_run_builds_the_default_window(pipeline_run):
     )
 
 
-@follow_up("backfill")
+@follow_up("backfill", runs=0.5)
 def _backfill_15_days(pipeline_run):
     """A copy of the session's run backfilled over 15 days: the 10 before the default
     window, which the session's run did not build, and the first 5 of it, which it did."""

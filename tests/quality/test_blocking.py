@@ -176,7 +176,7 @@ class BadRawDealRun:
     summary: str
 
 
-@follow_up("bad_raw_deal_run")
+@follow_up("bad_raw_deal_run", runs=0.5)
 def _run_with_a_bad_raw_deal(pipeline_run: PipelineRun) -> BadRawDealRun:
     """The session's run again, on a copy of its home whose raw deals gained one in a
     stage no pipeline has."""

@@ -17,7 +17,7 @@ from background_runs import follow_up, follow_up_result
 from dbt_commands import run_dbt
 
 
-@follow_up("dbt_unit_tests")
+@follow_up("dbt_unit_tests", runs=0.35)
 def _run_the_unit_tests(pipeline_run) -> tuple[subprocess.CompletedProcess, dict, dict]:
     """`dbt test --select test_type:unit` on a copy of the session's warehouse, the unit
     tests the project defines, and each one's status in the run."""

@@ -65,7 +65,7 @@ def _incremental_models(pipeline_run) -> list[str]:
     return models
 
 
-@follow_up("next_day")
+@follow_up("next_day", runs=1)  # seven dbt builds, one of every model
 def _build_the_next_day(pipeline_run) -> tuple[NextDay, dict, list[str]]:
     """The session's warehouse with one more day landed, built incrementally
     (``incremental``), rebuilt in full but for the learned parameters (``full``), built

@@ -24,7 +24,7 @@ UNIQUE_KEY = "unique_deal_state_history_deal_state_key"
 UNIQUE_COMBINATION = "unique_combination_of_columns_deal_state_history_deal_key__state_number"
 
 
-@follow_up("duplicated_deal_state")
+@follow_up("duplicated_deal_state", runs=0.25)
 def _test_a_duplicated_state(pipeline_run) -> tuple[subprocess.CompletedProcess, str, dict]:
     """The repeated state's key, and each test's status, failures and compiled SQL."""
     folder = pipeline_run.settings.home.parent / "duplicated_deal_state"
