@@ -145,6 +145,38 @@ def test_stage_bottlenecks_summarise_the_true_stays(pipeline_run, truth_visits):
     assert all(list(r) == list(range(1, len(r) + 1)) for r in ranks)
 
 
+def test_stage_bottlenecks_count_the_close_date_slips_made_during_each_stay(
+    pipeline_run, truth_visits
+):
+    """A slip is a change of HubSpot's closedate to a later day (metrics.md), counted in the
+    open stage the deal was in when it was made."""
+    history = pipeline_run.truth("deal_property_history").to_pandas()
+    close_dates = (
+        history[history.property == "closedate"]
+        .assign(
+            changed_at=lambda h: naive_utc(h.timestamp),
+            close_date=lambda h: naive_utc(h.value).dt.floor("D"),
+        )
+        .sort_values(["deal_id", "changed_at"])
+    )
+    slips = close_dates[close_dates.close_date > close_dates.groupby("deal_id").close_date.shift()]
+    open_stays = truth_visits[~truth_visits.canonical_stage.isin(CLOSED)].assign(
+        entered_at=lambda v: naive_utc(v.entered_at), exited_at=lambda v: naive_utc(v.exited_at)
+    )
+    pairs = open_stays.merge(slips[["deal_id", "changed_at"]], on="deal_id")
+    during = (pairs.changed_at >= pairs.entered_at) & (
+        pairs.exited_at.isna() | (pairs.changed_at < pairs.exited_at)
+    )
+    expected = pairs[during].groupby(["pipeline_id", "canonical_stage"]).size()
+    mart = _frame(
+        pipeline_run,
+        "select pipeline_id, canonical_stage, close_date_slips from marts.stage_bottlenecks "
+        "where close_date_slips > 0",
+    ).set_index(["pipeline_id", "canonical_stage"])
+    assert expected.sum() > 100
+    assert mart.close_date_slips.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
 def test_lead_funnel_matches_true_lifecycles(pipeline_run):
     contacts = pipeline_run.truth("truth_contacts").to_pandas()
     contacts = contacts[contacts.merged_into_contact_id.isna() & ~contacts.is_deleted]

@@ -114,34 +114,45 @@ states as (
             rows between unbounded preceding and current row
         ) as owner_key
     from instants
+),
+
+-- A slip (metrics.md): the state began by moving the close date later than it was.
+dated_states as (
+    select
+        states.*,
+        cast({{ parse_utc_timestamp('states.close_date_value') }} as date) as close_date
+    from states
 )
 
 select
     {{ dbt.concat([
-        "groups_to_rebuild.deal_key", "'#'", dbt.safe_cast("states.state_number", dbt.type_string()),
+        "groups_to_rebuild.deal_key", "'#'", dbt.safe_cast("dated_states.state_number", dbt.type_string()),
     ]) }} as deal_state_key,
     groups_to_rebuild.deal_key,
-    states.state_number,
-    states.valid_from,
-    states.valid_to,
-    states.valid_to is null as is_current,
-    states.pipeline_id,
-    states.stage_id,
+    dated_states.state_number,
+    dated_states.valid_from,
+    dated_states.valid_to,
+    dated_states.valid_to is null as is_current,
+    dated_states.pipeline_id,
+    dated_states.stage_id,
     stages.canonical_stage,
     stages.is_closed,
     stages.is_won,
-    cast(nullif(states.amount_value, '') as {{ dbt.type_numeric() }}) as amount,
+    cast(nullif(dated_states.amount_value, '') as {{ dbt.type_numeric() }}) as amount,
     deals.currency_code,
-    cast({{ parse_utc_timestamp('states.close_date_value') }} as date) as close_date,
-    lower(states.forecast_category) as forecast_category,
-    states.owner_key,
+    dated_states.close_date,
+    dated_states.close_date > lag(dated_states.close_date) over (
+        partition by dated_states.deal_key order by dated_states.state_number
+    ) as is_close_date_slip,
+    lower(dated_states.forecast_category) as forecast_category,
+    dated_states.owner_key,
     deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics,
     groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
 from groups_to_rebuild
-left join states on groups_to_rebuild.deal_key = states.deal_key
+left join dated_states on groups_to_rebuild.deal_key = dated_states.deal_key
 left join deals on groups_to_rebuild.deal_key = deals.deal_key
 left join stages
     on
-        states.source_system = stages.source_system
-        and states.pipeline_id = stages.pipeline_id
-        and states.stage_id = stages.stage_id
+        dated_states.source_system = stages.source_system
+        and dated_states.pipeline_id = stages.pipeline_id
+        and dated_states.stage_id = stages.stage_id

@@ -11,30 +11,18 @@ with visits as (
     where not visits.is_excluded_from_metrics and not visits.is_closed_stage
 ),
 
-close_dates as (
-    select
-        deal_key,
-        changed_at,
-        cast({{ parse_utc_timestamp('property_value') }} as date) as close_date,
-        lag(cast({{ parse_utc_timestamp('property_value') }} as date)) over (
-            partition by deal_key order by changed_at
-        ) as previous_close_date
-    from {{ ref('int_deal_property_changes') }}
-    where property_name = 'close_date'
-),
-
 slips as (
     select
         visits.deal_key,
         visits.visit_number,
         count(*) as slips
     from visits
-    inner join close_dates
+    inner join {{ ref('deal_state_history') }} as states
         on
-            visits.deal_key = close_dates.deal_key
-            and close_dates.changed_at >= visits.entered_at
-            and (visits.exited_at is null or close_dates.changed_at < visits.exited_at)
-    where close_dates.close_date > close_dates.previous_close_date
+            visits.deal_key = states.deal_key
+            and states.valid_from >= visits.entered_at
+            and (visits.exited_at is null or states.valid_from < visits.exited_at)
+    where states.is_close_date_slip
     group by visits.deal_key, visits.visit_number
 ),
 
