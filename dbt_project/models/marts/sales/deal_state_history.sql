@@ -116,7 +116,7 @@ states as (
     from instants
 ),
 
--- A slip (metrics.md): the state began by moving the close date later than it was.
+-- Close dates as days: a slip (metrics.md) moves the close date to a later day, not hour.
 dated_states as (
     select
         states.*,
