@@ -114,9 +114,12 @@ _starting = threading.Lock()
 
 def follow_up(fixture_name: str, runs: float = 1) -> Callable[[FollowUp], FollowUp]:
     """Register work on the session's run, started as soon as that run ends when a
-    selected test uses ``fixture_name``; the fixture gets its result. ``runs``: what the
-    work costs in `funnelhouse` runs (see FOLLOW_UP_RUNS); a few dbt builds of some
-    models cost a fraction of one."""
+    selected test uses ``fixture_name``; the fixture gets its result. The fixture must
+    carry that name: by it the work starts early and the tests waiting for it run last
+    (a fixture of another name waits for work started only when it asks, while tests
+    that could run meanwhile queue behind it). ``runs``: what the work costs in
+    `funnelhouse` runs (see FOLLOW_UP_RUNS); a few dbt builds of some models cost a
+    fraction of one."""
 
     def register(work: FollowUp) -> FollowUp:
         FOLLOW_UPS[fixture_name] = work

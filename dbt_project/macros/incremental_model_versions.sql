@@ -1,12 +1,13 @@
 {#- An incremental model keeps the rows earlier builds wrote, so a change to its code would
-    reach only the rows a run rebuilds. The warehouse therefore records the code (dbt's
-    checksum of the model file) each incremental model was last built with, and a run
-    builds whole every incremental model whose code changed since, or whose code was never
-    recorded (a warehouse from before this bookkeeping): as with --full-refresh, into a new
-    table that replaces the old one only once built, so a failed run keeps the old one. A
-    change to a macro it calls is not seen: build such a model with --full-refresh. A
-    model whose rows a whole build would not bring back (days of history outside a
-    window) opts out with `meta: {rebuild_on_code_change: false}` and is only reported. -#}
+    reach only the rows a run rebuilds, and a constraint added to its contract would never
+    reach its table. The warehouse therefore records the version (code and constraints,
+    below) each incremental model was last built with, and a run builds whole every
+    incremental model whose version changed since, or was never recorded (a warehouse from
+    before this bookkeeping): as with --full-refresh, into a new table that replaces the
+    old one only once built, so a failed run keeps the old one. A change to a macro it
+    calls is not seen: build such a model with --full-refresh. A model whose rows a whole
+    build would not bring back (days of history outside a window) opts out with
+    `meta: {rebuild_on_code_change: false}` and is only reported. -#}
 
 {#- Where the versions are recorded. -#}
 {% macro incremental_model_versions_relation() -%}
@@ -23,7 +24,21 @@
     {{ return(versions) }}
 {%- endmacro %}
 
-{#- The code of an incremental model changed since its table was built (or was never
+{#- An incremental model's version: its code (dbt's checksum of the model file) and the
+    constraints its contract puts on columns, which only a whole build adds to the table. -#}
+{% macro incremental_model_version(node) -%}
+    {%- set constrained = [] -%}
+    {%- for column in node.columns.values() if column.constraints -%}
+        {%- do constrained.append(column.name ~ ':'
+            ~ column.constraints | map(attribute='type') | join(',')) -%}
+    {%- endfor -%}
+    {%- if constrained -%}
+        {{ return(node.checksum.checksum ~ '+' ~ local_md5(constrained | join(';'))) }}
+    {%- endif -%}
+    {{ return(node.checksum.checksum) }}
+{%- endmacro %}
+
+{#- The version of an incremental model changed since its table was built (or was never
     recorded). -#}
 {% macro code_changed_since_built(node) -%}
     {%- set versions = incremental_model_versions_relation() -%}
@@ -32,7 +47,8 @@
     {%- endif -%}
     {%- set recorded = run_query("select checksum from " ~ versions
         ~ " where unique_id = '" ~ node.unique_id ~ "'") -%}
-    {{ return(recorded.rows | length == 0 or recorded.rows[0][0] != node.checksum.checksum) }}
+    {{ return(recorded.rows | length == 0
+        or recorded.rows[0][0] != incremental_model_version(node)) }}
 {%- endmacro %}
 
 {#- dbt's own, plus: an incremental model whose code changed is built whole, and so is
@@ -66,8 +82,8 @@
             and adapter.get_relation(node.database, node.schema, node.alias) is not none
             and code_changed_since_built(node) -%}
             {%- if node.config.meta.get('rebuild_on_code_change', true) -%}
-                {{ log('Building ' ~ node.name ~ ' whole: its code changed since its last build',
-                    info=true) }}
+                {{ log('Building ' ~ node.name ~ ' whole: its code or constraints changed '
+                    ~ 'since its last build', info=true) }}
             {%- else -%}
                 {{ log('The code of ' ~ node.name ~ ' changed since its last build: the rows '
                     ~ 'this run does not rebuild keep what the old code built', info=true) }}
@@ -86,7 +102,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- on-run-end: record the code each incremental model was just built with. -#}
+{#- on-run-end: record the version each incremental model was just built with. -#}
 {% macro record_incremental_model_versions(results) -%}
     {%- if execute and flags.WHICH in ('run', 'build') -%}
         {%- set built = [] -%}
@@ -101,7 +117,7 @@
             {%- do run_query('delete from ' ~ versions ~ " where unique_id in ('" ~ ids ~ "')") -%}
             {%- set rows = [] -%}
             {%- for node in built -%}
-                {%- do rows.append("('" ~ node.unique_id ~ "', '" ~ node.checksum.checksum ~ "', "
+                {%- do rows.append("('" ~ node.unique_id ~ "', '" ~ incremental_model_version(node) ~ "', "
                     ~ dbt.current_timestamp() ~ ")") -%}
             {%- endfor -%}
             {%- do run_query('insert into ' ~ versions ~ ' values ' ~ rows | join(', ')) -%}

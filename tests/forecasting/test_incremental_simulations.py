@@ -98,49 +98,61 @@ def _rebuild_after_tampering(pipeline_run) -> dict:
 
 
 @pytest.fixture(scope="module")
-def rebuilt(pipeline_run) -> dict:
+def simulation_fingerprints(pipeline_run) -> dict:
     return follow_up_result("simulation_fingerprints", pipeline_run)
 
 
-def test_the_session_simulated_a_backtest_and_the_current_date(rebuilt, pipeline_run):
-    assert len(rebuilt["dates"]) >= 3
-    assert rebuilt["dates"][-1] == pipeline_run.as_of
-    assert all(len({row[-1] for row in rows}) == 1 for rows in rebuilt["before"].values())
+def test_the_session_simulated_a_backtest_and_the_current_date(
+    simulation_fingerprints, pipeline_run
+):
+    assert len(simulation_fingerprints["dates"]) >= 3
+    assert simulation_fingerprints["dates"][-1] == pipeline_run.as_of
+    assert all(
+        len({row[-1] for row in rows}) == 1 for rows in simulation_fingerprints["before"].values()
+    )
 
 
-def test_a_date_whose_inputs_did_not_change_is_not_drawn_again(rebuilt):
-    assert {row[-2] for row in rebuilt["altered"]} == {ALTERED_P50}
-    without_p50 = [row[:-2] + row[-1:] for row in rebuilt["altered"]]
-    assert without_p50 == [row[:-2] + row[-1:] for row in rebuilt["before"]["altered"]]
+def test_a_date_whose_inputs_did_not_change_is_not_drawn_again(simulation_fingerprints):
+    assert {row[-2] for row in simulation_fingerprints["altered"]} == {ALTERED_P50}
+    without_p50 = [row[:-2] + row[-1:] for row in simulation_fingerprints["altered"]]
+    assert without_p50 == [
+        row[:-2] + row[-1:] for row in simulation_fingerprints["before"]["altered"]
+    ]
 
 
-def test_a_date_whose_fingerprint_changed_is_drawn_again_as_before(rebuilt):
-    assert rebuilt["stale"] == rebuilt["before"]["stale"]
+def test_a_date_whose_fingerprint_changed_is_drawn_again_as_before(simulation_fingerprints):
+    assert simulation_fingerprints["stale"] == simulation_fingerprints["before"]["stale"]
 
 
-def test_a_date_out_of_the_forecast_is_deleted(rebuilt):
-    assert GONE not in rebuilt["dates_after"]
-    assert rebuilt["dates_after"] == rebuilt["dates"]
+def test_a_date_out_of_the_forecast_is_deleted(simulation_fingerprints):
+    assert GONE not in simulation_fingerprints["dates_after"]
+    assert simulation_fingerprints["dates_after"] == simulation_fingerprints["dates"]
 
 
-def test_the_last_bits_of_a_probability_are_no_change(rebuilt):
-    altered = rebuilt["dates"][0]
-    assert rebuilt["hashes"]["tampered"][altered] == rebuilt["hashes"]["before"][altered]
+def test_the_last_bits_of_a_probability_are_no_change(simulation_fingerprints):
+    altered = simulation_fingerprints["dates"][0]
+    assert (
+        simulation_fingerprints["hashes"]["tampered"][altered]
+        == simulation_fingerprints["hashes"]["before"][altered]
+    )
 
 
-def test_another_probability_is_a_change_and_is_drawn_again(rebuilt):
-    changed = rebuilt["dates"][2]
-    assert rebuilt["hashes"]["tampered"][changed] != rebuilt["hashes"]["before"][changed]
-    fingerprints = {row[-1] for row in rebuilt["changed"]}
+def test_another_probability_is_a_change_and_is_drawn_again(simulation_fingerprints):
+    changed = simulation_fingerprints["dates"][2]
+    assert (
+        simulation_fingerprints["hashes"]["tampered"][changed]
+        != simulation_fingerprints["hashes"]["before"][changed]
+    )
+    fingerprints = {row[-1] for row in simulation_fingerprints["changed"]}
     assert len(fingerprints) == 1
-    assert fingerprints != {row[-1] for row in rebuilt["before"]["changed"]}
-    unchanged = {day for day in rebuilt["dates"] if day != changed}
-    assert {day: rebuilt["hashes"]["tampered"][day] for day in unchanged} == {
-        day: rebuilt["hashes"]["before"][day] for day in unchanged
+    assert fingerprints != {row[-1] for row in simulation_fingerprints["before"]["changed"]}
+    unchanged = {day for day in simulation_fingerprints["dates"] if day != changed}
+    assert {day: simulation_fingerprints["hashes"]["tampered"][day] for day in unchanged} == {
+        day: simulation_fingerprints["hashes"]["before"][day] for day in unchanged
     }
 
 
-def test_a_build_with_nothing_changed_changes_nothing(rebuilt):
-    first, again = rebuilt["builds"]
+def test_a_build_with_nothing_changed_changes_nothing(simulation_fingerprints):
+    first, again = simulation_fingerprints["builds"]
     assert again == first
     assert len(first) > 0
