@@ -109,7 +109,8 @@
         {%- for result in results
             if result.node.resource_type == 'model' and result.status == 'success'
             and result.node.config.materialized == 'incremental' -%}
-            {%- do built.append(result.node) -%}
+            {#- The graph's form of the node, as the comparisons at run start see it. -#}
+            {%- do built.append(graph.nodes[result.node.unique_id]) -%}
         {%- endfor -%}
         {%- if built -%}
             {%- set versions = incremental_model_versions_table() -%}

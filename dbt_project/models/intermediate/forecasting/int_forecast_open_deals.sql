@@ -97,7 +97,7 @@ enriched as (
         stage_entries.started_at as stage_entered_at,
         {{ days_between('stage_entries.started_at', 'open_states.as_of_at') }} as days_in_stage,
         {{ days_between('created.started_at', 'open_states.as_of_at') }} as deal_age_days,
-        open_states.canonical_stage is null as is_unmapped_stage,
+        mapped_stages.stage_id is null as is_unmapped_stage,
         open_states.amount is null as has_no_amount,
         open_states.amount is not null and fx.rate_to_reporting is null as has_no_exchange_rate,
         open_states.close_date is null as has_no_close_date
