@@ -70,5 +70,5 @@ def test_the_other_tests_of_the_model_pass(duplicated_deal_state):
     _, _, tests = duplicated_deal_state
     others = {name: status for name, (status, _, _) in tests.items()}
     del others[UNIQUE_KEY], others[UNIQUE_COMBINATION]
-    assert others, "the selection ran only the uniqueness tests"
+    assert len(others) >= 5
     assert set(others.values()) == {"pass"}
