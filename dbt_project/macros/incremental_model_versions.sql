@@ -51,7 +51,7 @@
         or recorded.rows[0][0] != incremental_model_version(node)) }}
 {%- endmacro %}
 
-{#- dbt's own, plus: an incremental model whose code changed is built whole, and so is
+{#- dbt's own, plus: an incremental model whose version changed is built whole, and so is
     one whose learned parameters are due to be learned again (macros/learned_parameters.sql). -#}
 {% macro should_full_refresh() -%}
     {%- set full_refresh = config.get('full_refresh') -%}
@@ -85,8 +85,9 @@
                 {{ log('Building ' ~ node.name ~ ' whole: its code or constraints changed '
                     ~ 'since its last build', info=true) }}
             {%- else -%}
-                {{ log('The code of ' ~ node.name ~ ' changed since its last build: the rows '
-                    ~ 'this run does not rebuild keep what the old code built', info=true) }}
+                {{ log('The code or constraints of ' ~ node.name ~ ' changed since its last '
+                    ~ 'build: the rows this run does not rebuild keep what the old code built',
+                    info=true) }}
             {%- endif -%}
         {%- endfor -%}
         {%- for node in graph.nodes.values()
