@@ -23,25 +23,26 @@ people as (
     from {{ ref('int_contacts') }}
 ),
 
--- A deal's lead creation is its earliest person's, among the people who touched it.
-deal_leads as (
+-- A deal's lead creation is its earliest person's, among the people who touched it. Its
+-- window's touches are a tail of its path (the path is in time order, the window cut by
+-- time), so they number on from the first of them: no second sort of millions of touches.
+deal_windows as (
     select
         paths.deal_key,
+        min(paths.touch_number) as first_touch_number,
         min(people.created_at) as lead_created_at
     from paths
-    inner join people on paths.person_key = people.person_key
+    left join people on paths.person_key = people.person_key
     group by paths.deal_key
 ),
 
 numbered as (
     select
         paths.*,
-        deal_leads.lead_created_at,
-        row_number() over (
-            partition by paths.deal_key order by paths.occurred_at, paths.touch_key
-        ) as window_touch_number
+        deal_windows.lead_created_at,
+        paths.touch_number - deal_windows.first_touch_number + 1 as window_touch_number
     from paths
-    left join deal_leads on paths.deal_key = deal_leads.deal_key
+    inner join deal_windows on paths.deal_key = deal_windows.deal_key
 ),
 
 key_numbers as (

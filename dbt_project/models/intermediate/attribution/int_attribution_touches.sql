@@ -23,10 +23,9 @@ in_path as (
         conversions.conversion,
         conversions.converted_at,
         touches.*,
-        row_number() over (
-            partition by touches.deal_key, conversions.conversion order by touches.touch_number
-        ) as path_position,
-        count(*) over (partition by touches.deal_key, conversions.conversion) as path_touches
+        -- A path is a head of the deal's touches (those up to a moment, in time order):
+        -- each touch's position in it is its number.
+        touches.touch_number as path_position
     from conversions
     inner join touches on conversions.deal_key = touches.deal_key
     where
@@ -38,6 +37,7 @@ key_positions as (
     select
         deal_key,
         conversion,
+        count(*) as path_touches,
         max(case when is_lead_creation then path_position end) as lead_creation_position,
         max(case when is_deal_creation then path_position end) as deal_creation_position
     from in_path
@@ -49,7 +49,7 @@ select
     in_path.conversion,
     in_path.converted_at,
     in_path.path_position,
-    in_path.path_touches,
+    key_positions.path_touches,
     in_path.touch_number,
     in_path.touch_key,
     in_path.occurred_at,
@@ -72,7 +72,7 @@ select
     in_path.path_position = coalesce(key_positions.deal_creation_position, 1)
         as holds_deal_creation,
     key_positions.deal_creation_position is null as is_deal_creation_fallback,
-    in_path.path_position = in_path.path_touches as holds_closed_won,
+    in_path.path_position = key_positions.path_touches as holds_closed_won,
     {{ days_between('in_path.occurred_at', 'in_path.converted_at') }} as days_before_conversion
 from in_path
 inner join key_positions

@@ -40,18 +40,31 @@ first_touches as (
     where touch_rank = 1
 ),
 
+-- Leads and credits are summed per month x channel x campaign (x model) before they meet
+-- the models and campaign names: millions of rows become thousands.
 leads as (
     select
         {{ reporting_month('people.created_at') }} as month,
         coalesce(first_touches.channel, 'no_touch') as channel,
-        first_touches.campaign
+        first_touches.campaign,
+        count(*) as leads
     from people
     left join first_touches on people.person_key = first_touches.person_key
     where people.created_at < {{ as_of_timestamp() }}
+    group by 1, 2, 3
 ),
 
 credits as (
-    select * from {{ ref('attribution_credits') }}
+    select
+        {{ reporting_month('converted_at') }} as month,
+        channel,
+        campaign,
+        model,
+        sum(case when conversion = 'pipeline' then weight else 0 end) as opportunities,
+        sum(case when conversion = 'revenue' then weight else 0 end) as won_deals,
+        sum(coalesce(attributed_revenue, 0)) as revenue
+    from {{ ref('attribution_credits') }}
+    group by 1, channel, campaign, model
 ),
 
 touch_campaigns as (
@@ -113,7 +126,7 @@ facts as (
         coalesce(campaign_names.campaign_name, leads.campaign) as campaign,
         models.model,
         0.0 as spend,
-        1 as leads,
+        leads.leads,
         0.0 as opportunities,
         0.0 as won_deals,
         0.0 as revenue
@@ -123,15 +136,15 @@ facts as (
         on leads.channel = campaign_names.channel and leads.campaign = campaign_names.campaign
     union all
     select
-        {{ reporting_month('credits.converted_at') }} as month,
+        credits.month,
         credits.channel,
         coalesce(campaign_names.campaign_name, credits.campaign) as campaign,
         credits.model,
         0.0 as spend,
         0 as leads,
-        case when credits.conversion = 'pipeline' then credits.weight else 0 end as opportunities,
-        case when credits.conversion = 'revenue' then credits.weight else 0 end as won_deals,
-        coalesce(credits.attributed_revenue, 0) as revenue
+        credits.opportunities,
+        credits.won_deals,
+        credits.revenue
     from credits
     left join campaign_names
         on credits.channel = campaign_names.channel and credits.campaign = campaign_names.campaign
