@@ -31,35 +31,18 @@ deals as (
     where not deals.is_excluded_from_metrics
 ),
 
--- Counted per deal first, so the deals touched are the rows of a week (the activities
--- without a deal, one row of a null key, not among them): no distinct count over millions.
-owner_week_deals as (
+weekly_activities as (
     select
         owner_key,
         week_start_date,
-        deal_key,
         count(*) as activities,
         count(case when activity_type = 'call' then 1 end) as calls,
         count(case when activity_type = 'email' then 1 end) as emails,
         count(case when activity_type = 'meeting' then 1 end) as meetings,
         count(case when activity_type = 'note' then 1 end) as notes,
-        count(case when activity_type = 'task' then 1 end) as tasks
+        count(case when activity_type = 'task' then 1 end) as tasks,
+        count(distinct deal_key) as deals_touched
     from activities
-    group by owner_key, week_start_date, deal_key
-),
-
-weekly_activities as (
-    select
-        owner_key,
-        week_start_date,
-        cast(sum(activities) as {{ dbt.type_bigint() }}) as activities,
-        cast(sum(calls) as {{ dbt.type_bigint() }}) as calls,
-        cast(sum(emails) as {{ dbt.type_bigint() }}) as emails,
-        cast(sum(meetings) as {{ dbt.type_bigint() }}) as meetings,
-        cast(sum(notes) as {{ dbt.type_bigint() }}) as notes,
-        cast(sum(tasks) as {{ dbt.type_bigint() }}) as tasks,
-        count(deal_key) as deals_touched
-    from owner_week_deals
     group by owner_key, week_start_date
 ),
 
