@@ -64,7 +64,7 @@ credits as (
         sum(case when conversion = 'revenue' then weight else 0 end) as won_deals,
         sum(coalesce(attributed_revenue, 0)) as revenue
     from {{ ref('attribution_credits') }}
-    group by 1, channel, campaign, model
+    group by 1, 2, 3, 4
 ),
 
 touch_campaigns as (
