@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pyarrow as pa
 import pytest
@@ -31,6 +32,7 @@ from ingestion.demo import resolve_as_of
 from ingestion.settings import Settings, load_settings
 from ingestion.simulator import WorldConfig, generate_world, read_table
 from orchestration.cli import main
+from orchestration.dbt_manifest import parse_project
 from orchestration.serving import open_serving, read_publication
 
 # The connector tests' world, served through the simulated APIs: it has a malformed deal
@@ -114,6 +116,17 @@ def run_cli(args: list[str]) -> tuple[int, str]:
     with contextlib.redirect_stdout(out):
         code = main(args)
     return code, out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def defs() -> dg.Definitions:
+    """The project's Dagster definitions, loadable, on a manifest parsed for them (one
+    parse for every test reading them: each costs ~14 CPU s)."""
+    parse_project()
+    from orchestration.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    return defs
 
 
 @pytest.fixture(scope="session")

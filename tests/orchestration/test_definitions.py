@@ -5,18 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import pytest
-
-from orchestration.dbt_manifest import parse_project
-
-
-@pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    parse_project()
-    from orchestration.definitions import defs
-
-    dg.Definitions.validate_loadable(defs)
-    return defs
 
 
 def _graph(defs):

@@ -15,7 +15,6 @@ import pytest
 from ingestion.hubspot.errors import HubSpotAuthError, HubSpotUnavailableError
 from ingestion.settings import SettingsError, load_settings
 from orchestration.alerts import WEBHOOK_ENV, alert_on_run_failure
-from orchestration.dbt_manifest import parse_project
 from orchestration.jobs import daily_main_schedule
 from orchestration.retries import retried_only_when_unavailable
 from orchestration.sensors import new_csv_exports
@@ -26,14 +25,6 @@ instance: drop
 files: exports/leads_*.csv
 columns: {lead_id: id, created_at: created, source: origin}
 """
-
-
-@pytest.fixture(scope="module")
-def defs() -> dg.Definitions:
-    parse_project()
-    from orchestration.definitions import defs
-
-    return defs
 
 
 def test_schedule_cron_and_time_zone_come_from_settings(monkeypatch):
