@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dagster import DagsterInstance
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
@@ -32,12 +33,17 @@ OPEN_DATABASES = 8
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
-    """`SqliteEventLogStorage` in `$DAGSTER_HOME/history/runs`, where Dagster keeps it by
-    default, reusing one connection per database file."""
+    """`SqliteEventLogStorage` in its instance's `history/runs` folder, where Dagster keeps it
+    by default, reusing one connection per database file.
 
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+    dagster.yaml cannot name the folder of the instance reading it (an instance opened with
+    `DagsterInstance.from_config(home)` need not be `$DAGSTER_HOME`), so the storage opens
+    its files when the instance registers itself, which Dagster does as it builds one."""
+
+    def __init__(self, inst_data: ConfigurableClassData | None = None) -> None:
+        # Dagster's __init__ runs in register_instance, once the folder is known.
+        self._config_data = inst_data
         self._engines: OrderedDict[str, Engine] = OrderedDict()
-        super().__init__(base_dir, inst_data)
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
@@ -47,8 +53,12 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def from_config_value(  # type: ignore[override]
         cls, inst_data: ConfigurableClassData | None, config_value: dict[str, Any]
     ) -> PooledSqliteEventLogStorage:
-        base_dir = os.path.join(os.environ["DAGSTER_HOME"], "history", "runs", "")
-        return cls(base_dir, inst_data)
+        return cls(inst_data)
+
+    def register_instance(self, instance: DagsterInstance) -> None:
+        base_dir = os.path.join(instance.root_directory, "history", "runs", "")
+        super().__init__(base_dir, self._config_data)
+        super().register_instance(instance)
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:

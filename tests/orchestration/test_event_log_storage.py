@@ -80,3 +80,15 @@ def test_the_ui_browsing_many_runs_keeps_a_bounded_number_of_files_open(instance
     assert len(storage._engines) == OPEN_DATABASES
     storage.dispose()
     assert not storage._engines
+
+
+def test_an_instance_opened_by_its_folder_reads_its_own_runs(instance, tmp_path, monkeypatch):
+    """Not $DAGSTER_HOME's: a test or a script may open a home other than the current one."""
+    run_id = small_job.execute_in_process(instance=instance).run_id
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(elsewhere))
+    with dg.DagsterInstance.from_config(instance.root_directory) as reopened:
+        assert [run.run_id for run in reopened.get_runs()] == [run_id]
+        assert len(reopened.all_logs(run_id)) == len(instance.all_logs(run_id))
+    assert not (elsewhere / "history").exists()
