@@ -1,9 +1,14 @@
 """Dagster resources: the run's settings and the dbt CLI, read at run time, never at import."""
 
+import importlib.metadata
+import sys
 from datetime import date
+from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from packaging.version import Version
 
 from ingestion.settings import DBT_PROJECT_DIR, Settings, load_settings
 from orchestration.dbt_manifest import dbt_executable
@@ -33,8 +38,24 @@ class SettingsResource(dg.ConfigurableResource):
         return load_settings(**overrides)
 
 
+class EnvironmentDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI, told the version of this environment's dbt Core.
+
+    dagster-dbt asks `dbt --version` once per run (to tell dbt Core from the Fusion engine),
+    which loads every adapter and asks the package index for the latest release: about five
+    seconds of each run. When the executable is this environment's, its version is the
+    installed package's."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        here = {Path(sys.executable).parent, Path(sys.prefix) / "bin"}
+        if Path(self.dbt_executable).parent in here:
+            return Version(importlib.metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
+    return EnvironmentDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),
