@@ -34,14 +34,20 @@ INVOCATION_FOLDER = re.compile(r"(.+-[0-9a-f]{7}-)?[0-9a-f]{7}")
 KEPT_INVOCATION_FOLDERS = 6
 
 
-def dbt_executable() -> str:
-    """The dbt of this Python environment, so the project's venv is used without activation
-    (Dagster's code servers may run with a resolved interpreter path, so look in the
-    environment's prefix too), else whatever `dbt` is on PATH."""
+def environment_dbt() -> Path | None:
+    """The dbt of this Python environment, if it has one (Dagster's code servers may run
+    with a resolved interpreter path, so look in the environment's prefix too)."""
     for folder in (Path(sys.executable).parent, Path(sys.prefix) / "bin"):
         if (folder / "dbt").exists():
-            return str(folder / "dbt")
-    return shutil.which("dbt") or "dbt"
+            return folder / "dbt"
+    return None
+
+
+def dbt_executable() -> str:
+    """This environment's dbt, so the project's venv is used without activation, else
+    whatever `dbt` is on PATH."""
+    found = environment_dbt()
+    return str(found) if found else shutil.which("dbt") or "dbt"
 
 
 def parse_project(*, warn_error: bool = False, dbt_vars: Mapping[str, Any] | None = None) -> Path:

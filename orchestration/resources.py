@@ -1,7 +1,6 @@
 """Dagster resources: the run's settings and the dbt CLI, read at run time, never at import."""
 
 import importlib.metadata
-import sys
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +10,7 @@ from dagster_dbt import DbtCliResource
 from packaging.version import Version
 
 from ingestion.settings import DBT_PROJECT_DIR, Settings, load_settings
-from orchestration.dbt_manifest import dbt_executable
+from orchestration.dbt_manifest import dbt_executable, environment_dbt
 
 
 class SettingsResource(dg.ConfigurableResource):
@@ -48,8 +47,7 @@ class EnvironmentDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> Version:
-        here = {Path(sys.executable).parent, Path(sys.prefix) / "bin"}
-        if Path(self.dbt_executable).parent in here:
+        if Path(self.dbt_executable) == environment_dbt():
             return Version(importlib.metadata.version("dbt-core"))
         return DbtCliResource._cli_version.func(self)
 
