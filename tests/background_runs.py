@@ -31,13 +31,16 @@ from typing import Any
 
 # Lines of a failed run's progress log quoted in the failure.
 LOG_TAIL_LINES = 40
+TESTS = Path(__file__).parent
+WAREHOUSE_FROM_FILES = TESTS / "warehouse_from_files.py"
 
 
 @dataclass
 class BackgroundRun:
     """`funnelhouse run` on a world of `deals` and `seed` as a child process, in a home of
     its own, with `env` added; `prepare(home)` lays out its inputs and returns the extra
-    arguments that point at them."""
+    arguments that point at them. With `select`, no run: the world's files are landed raw
+    and dbt builds only those models (warehouse_from_files.py)."""
 
     name: str
     deals: int
@@ -45,6 +48,7 @@ class BackgroundRun:
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[Path], list[str]] | None = None
     extra_args: list[str] = field(default_factory=list)
+    select: str | None = None
     home: Path | None = None
     process: subprocess.Popen | None = None
 
@@ -62,6 +66,21 @@ class BackgroundRun:
             *self.extra_args,
         ]
 
+    @property
+    def command(self) -> list[str]:
+        if self.select is None:
+            return [sys.executable, "-m", "orchestration.cli", *self.cli_args]
+        # -P: the script's folder (tests/) must not come first on the path, where its
+        # tests/ingestion/ would hide the project's ingestion package (see _child_env).
+        script = [sys.executable, "-P", str(WAREHOUSE_FROM_FILES)]
+        return [*script, *self.cli_args[1:], "--select", self.select]
+
+    def _child_env(self) -> dict[str, str]:
+        env = {**own_dbt_target(self.home), **self.env}
+        if self.select is not None:  # the path pytest's `pythonpath` gives the tests
+            env["PYTHONPATH"] = os.pathsep.join(map(str, (TESTS.parent, TESTS)))
+        return env
+
     def start(self) -> None:
         if self.process is not None:
             return
@@ -71,12 +90,11 @@ class BackgroundRun:
         self.home.mkdir()
         if self.prepare is not None:
             self.extra_args = self.prepare(self.home)
-        env = {**own_dbt_target(self.home), **self.env}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", *self.cli_args],
+            self.command,
             stdout=(self.home / "summary.txt").open("w"),
             stderr=(self.home / "progress.log").open("w"),
-            env=env,
+            env=self._child_env(),
         )
 
     def wait(self) -> str:
@@ -87,7 +105,7 @@ class BackgroundRun:
         if code != 0:
             log = (self.home / "progress.log").read_text().splitlines()[-LOG_TAIL_LINES:]
             raise AssertionError(
-                f"{self.name}: `funnelhouse {' '.join(self.cli_args)}` exited {code}\n"
+                f"{self.name}: `{' '.join(self.command)}` exited {code}\n"
                 + summary
                 + "\n".join(log)
             )
