@@ -341,10 +341,13 @@ def _rebuild(settings: Settings, as_of: date) -> list[str]:
         for schema, table in models_watermarked_on_raw_loads():
             con.execute(f'drop table if exists "{schema}"."{table}"')
     from orchestration.jobs import TRANSFORM_JOB_NAME
+    from orchestration.run_guard import FINISHING_FORGET_TAG
     from orchestration.run_main import execute_main_job
 
     LOGGER.info("forget: rebuilding everything downstream of the raw tables")
-    outcome = execute_main_job(settings, as_of, job_name=TRANSFORM_JOB_NAME)
+    outcome = execute_main_job(
+        settings, as_of, job_name=TRANSFORM_JOB_NAME, tags={FINISHING_FORGET_TAG: "1"}
+    )
     return [] if outcome.success else outcome.failures or [f"run {outcome.run_id[:8]} failed"]
 
 

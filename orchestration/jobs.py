@@ -14,6 +14,7 @@ from ingestion.settings import Settings, SettingsError
 from orchestration.assets.csv_exports import csv_exports_raw
 from orchestration.assets.quality_checks import raw_deal_checks
 from orchestration.assets.serving import SERVING_COPY_KEY
+from orchestration.run_guard import unfinished_forget
 
 MAIN_JOB_NAME = "main"
 
@@ -93,11 +94,15 @@ def daily_main_schedule(settings: Settings) -> dg.ScheduleDefinition:
         execution_timezone=settings.schedule_timezone,
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
-    def daily_main(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        """Rebuild with the last complete day as the as-of date."""
+    def daily_main(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        """Rebuild with the last complete day as the as-of date; skip the tick while a
+        forget has not finished."""
         tick = context.scheduled_execution_time
         if tick is None:
             raise dg.DagsterInvariantViolationError("daily_main runs only on schedule ticks")
+        unfinished = unfinished_forget(settings)
+        if unfinished:
+            return dg.SkipReason(unfinished)
         as_of = last_complete_day(tick).isoformat()
         return dg.RunRequest(
             run_key=as_of, run_config=as_of_run_config(as_of), tags={"as_of": as_of}

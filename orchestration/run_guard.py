@@ -1,5 +1,5 @@
-"""One in-process job run per Funnelhouse home at a time, and no run left waiting on one
-that a killed process abandoned.
+"""One in-process job run per Funnelhouse home at a time, no run left waiting on one
+that a killed process abandoned, and none building while a forget is unfinished.
 
 A run's steps take the warehouse pool's single slot in the Dagster instance. A process
 killed mid-run (SIGKILL, out of memory, a reboot) never gives that slot back, and its run
@@ -7,6 +7,11 @@ stays STARTED: every later run would wait for the slot forever, silently. So eac
 holds an OS lock on a file in the instance folder for as long as it runs. Whoever takes
 that lock knows that no run it tagged is still alive, marks those left STARTED as failed
 and frees their slots. The kernel drops the lock when its process dies, however it dies.
+
+Nor does a run build on a warehouse whose forget has not finished (ingestion.pending_forgets),
+however it is started: `funnelhouse run` refuses before it starts, the daily schedule skips
+its tick, and the dbt step of a run launched from the UI fails with the same reason. Only
+the forget's own rebuild, tagged FINISHING_FORGET_TAG, builds then.
 """
 
 from __future__ import annotations
@@ -20,13 +25,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingestion.warehouse import WarehouseError
+from ingestion.pending_forgets import ForgetPendingError, refuse_while_forget_pending
+from ingestion.settings import Settings
+from ingestion.warehouse import WarehouseError, WarehouseLockedError, connect
 
 LOGGER = logging.getLogger("funnelhouse")
 
 # Runs started through `execute_main_job` carry this tag; runs the UI launches do not
 # (their run monitoring is Dagster's daemon's business).
 RUN_GUARD_TAG = "funnelhouse/run_guard"
+FINISHING_FORGET_TAG = "funnelhouse/finishing_forget"
 UNFINISHED = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
@@ -81,3 +89,19 @@ def close_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
             run.run_id[:8],
         )
     return [run.run_id for run in runs]
+
+
+def unfinished_forget(settings: Settings) -> str | None:
+    """Why no run may build on the warehouse now: a forget has not finished. None when
+    none is pending, and when the warehouse is absent or another process writes it (a run
+    then meets that lock itself, as any run does)."""
+    if not settings.warehouse_path.exists():
+        return None
+    try:
+        with connect(settings, read_only=True) as con:
+            refuse_while_forget_pending(con)
+    except ForgetPendingError as exc:
+        return str(exc)
+    except WarehouseLockedError:
+        return None
+    return None

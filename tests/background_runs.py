@@ -5,9 +5,8 @@ Each `funnelhouse run` takes minutes, and most of it is single-threaded (dbt's J
 Dagster's bookkeeping), so the tests that need no run can use the other core meanwhile.
 Once collection shows which tests need one of these worlds (the session's own included),
 its run starts as a child process, those tests are put last, and the fixture that needs
-a world only waits for it. Each child parses
-the dbt project into a target folder of its own (DBT_TARGET_PATH), so no two processes
-ever write the same manifest.
+a world only waits for it. Each child parses the dbt project into a target folder of its
+own (DBT_TARGET_PATH), so no two processes ever write the same manifest.
 
 Follow-ups are work that needs the session's finished run but must not touch its home (a
 second run, a kill, a forget): each works on a copy of that home, in a thread that starts

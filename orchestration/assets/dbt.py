@@ -19,6 +19,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.demo import resolve_as_of
+from ingestion.pending_forgets import refuse_while_forget_pending
 from ingestion.settings import DBT_PROJECT_DIR
 from ingestion.sources import ensure_every_raw_table
 from ingestion.warehouse import connect
@@ -30,6 +31,7 @@ from orchestration.dbt_manifest import (
 )
 from orchestration.progress import reporter
 from orchestration.resources import SettingsResource
+from orchestration.run_guard import FINISHING_FORGET_TAG
 
 DBT_PROJECT = DbtProject(
     project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=DBT_TARGET_DIR
@@ -90,9 +92,12 @@ def _build(
     config = settings.load()
     dbt_vars = {**config.dbt_vars(resolve_as_of(config)), **extra_vars}
     progress = reporter(context, "dbt")
-    # A job that lands nothing first (transform, forget's rebuild) may meet a warehouse made
-    # before one of the tables dbt's sources name existed.
     with connect(config) as con:
+        # `funnelhouse run` refuses before it starts; a run launched from the UI stops here.
+        if FINISHING_FORGET_TAG not in context.run.tags:
+            refuse_while_forget_pending(con)
+        # A job that lands nothing first (transform, forget's rebuild) may meet a warehouse
+        # made before one of the tables dbt's sources name existed.
         ensure_every_raw_table(con)
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     prune_invocation_folders()

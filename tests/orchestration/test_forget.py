@@ -4,18 +4,27 @@ business facts around them (deals, activities) are still counted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from background_runs import follow_up, follow_up_result, run_funnelhouse
+from dagster._core.definitions.schedule_definition import ScheduleExecutionData
 
 from ingestion.csv_exports.objects import OWNERS, raw_object
 from ingestion.hubspot import objects as hubspot
 from ingestion.pending_forgets import pending_forgets, strike_step
 from ingestion.privacy import forget_person
 from ingestion.raw.snapshot import ensure_raw_table
-from ingestion.settings import load_settings
+from ingestion.settings import Settings, load_settings
+from orchestration.jobs import (
+    DAILY_SNAPSHOTS_JOB_NAME,
+    daily_main_schedule,
+    partition_range_tags,
+)
+from orchestration.run_main import execute_main_job
 
 # Copies leave the world behind: it holds every address, and forget removes people from the
 # warehouse, not from the CRM.
@@ -322,9 +331,20 @@ def test_a_forget_refused_before_its_raw_edits_changes_nothing(cli, tmp_path, ca
         assert pending_forgets(con) == []
 
 
-def test_runs_refuse_while_a_forget_is_pending_and_forget_alone_finishes_it(cli, tmp_path, capsys):
+def _daily_tick(settings: Settings) -> ScheduleExecutionData:
+    """What the daily schedule does at a tick on the warehouse of ``settings``."""
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2025, 7, 1, 5, tzinfo=UTC)
+    )
+    return daily_main_schedule(settings).evaluate_tick(context)
+
+
+def test_runs_refuse_while_a_forget_is_pending_and_forget_alone_finishes_it(
+    cli, defs, tmp_path, capsys
+):
     """A forget whose rewrite failed: the rebuild and serving cleanup are struck off, the
-    file still holds the address in free blocks."""
+    file still holds the address in free blocks. The daily schedule skips its ticks
+    meanwhile, and a job launched from the UI fails, with the same reason."""
     warehouse = _warehouse_with_a_contact(tmp_path)
     with duckdb.connect(str(warehouse)) as con:
         forget_person(con, email="ann@example.com")
@@ -340,6 +360,25 @@ def test_runs_refuse_while_a_forget_is_pending_and_forget_alone_finishes_it(cli,
             f"funnelhouse: a forget has not finished (interrupted on {when}: file rewrite "
             "left): the person it removed from the raw tables may still be in the marts"
         ), command
+    settings = load_settings(home=tmp_path, warehouse=warehouse)
+    skipped = _daily_tick(settings)
+    assert skipped.run_requests == []
+    assert skipped.skip_message.startswith(f"a forget has not finished (interrupted on {when}")
+    assert "Run `funnelhouse forget` on this warehouse (no person needed)" in skipped.skip_message
+    # A backfill launched from the UI stops at its dbt step, for that reason.
+    day = date.fromisoformat(AS_OF)
+    launched = execute_main_job(
+        settings,
+        day,
+        dg.DagsterInstance.ephemeral(),
+        DAILY_SNAPSHOTS_JOB_NAME,
+        tags=partition_range_tags(day, day),
+    )
+    assert not launched.success
+    (failure,) = launched.failures
+    assert failure.startswith(
+        f"pipeline_daily_snapshots_dbt: a forget has not finished (interrupted on {when}"
+    ), failure
     code, output = cli(["forget", *where, "--as-of", AS_OF])
     assert (code, output.splitlines()) == (
         0,
@@ -351,3 +390,5 @@ def test_runs_refuse_while_a_forget_is_pending_and_forget_alone_finishes_it(cli,
     assert b"ann@example.com" not in warehouse.read_bytes()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert pending_forgets(con) == []
+    (request,) = _daily_tick(settings).run_requests
+    assert request.tags["as_of"] == "2025-06-30"
