@@ -115,8 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     forget.add_argument(
         "--source-instance",
-        help="with --owner: the source instance (a CSV mapping's instance, a CRM portal or "
-        "org) whose owner it is, where the value names owners in several",
+        help="with --owner or --contact-id: the source instance (a CSV mapping's instance, "
+        "a CRM portal or org) whose owner or person it is, where the value or id names "
+        "records in several",
     )
     forget.add_argument("--home", type=Path)
     forget.add_argument("--warehouse", type=Path)

@@ -46,22 +46,26 @@ def forget_person(
     owner: str | None = None,
     source_instance: str | None = None,
 ) -> ForgetReport:
-    """Remove a person, found by email address or by their id in any source, from every raw
-    and quarantine table, and pseudonymise an employee found by email address; or, given
+    """Remove a person, found by email address or by their id in any source (of
+    ``source_instance`` where several instances hold that id), from every raw and
+    quarantine table, and pseudonymise an employee found by email address; or, given
     ``owner`` instead (an export's owner value, a CRM owner or user id; of
     ``source_instance`` where it names owners in several), pseudonymise that employee. All
     or nothing, together with the record that the rebuild and what follows it are owed
     (ingestion.pending_forgets). Returns what was found, removed and pseudonymised."""
     if bool(owner) == bool(email or person_id):
         raise ValueError("give the person's email address or id, or else an owner value")
-    if source_instance is not None and not owner:
-        raise ForgetError("--source-instance chooses whose owner value --owner is: give both")
+    if source_instance is not None and not (owner or person_id):
+        raise ForgetError(
+            "--source-instance chooses among the instances whose records an --owner value or "
+            "a --contact-id names: give one of them with it"
+        )
     report = ForgetReport(people_searched=not owner)
     with transaction(con):
         if owner:
             pseudonymise_employee(con, report, owner=owner, instance=source_instance)
         else:
-            forget_people(con, email, person_id, report)
+            forget_people(con, email, person_id, source_instance, report)
         if email:
             pseudonymise_employee(con, report, email=email)
         if report.changed:

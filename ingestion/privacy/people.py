@@ -1,5 +1,11 @@
 """Removing a person: their own records, records about them, references to them and the
-quarantined rows that carry any of it, found by address or by id in every source."""
+quarantined rows that carry any of it, found by address or by id in every source.
+
+A source's ids name a person within one of its instances only: contact 100 of one HubSpot
+portal and contact 100 of another are two people. So the person's records are found as
+(instance, id) pairs, and their ids match only in the instance they were found in; an id
+given alone (``--contact-id``) that several instances hold needs the instance to choose.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,17 @@ from ingestion.privacy.raw_tables import (
     email_matches,
     email_params,
     in_ids,
+    key_sql,
     personal_objects,
     table_columns,
 )
-from ingestion.privacy.report import ForgetReport
+from ingestion.privacy.report import ForgetError, ForgetReport
 from ingestion.raw.objects import PersonalData, RawObject
+
+# The person's records per source system: (source instance, id) pairs. The instance is None
+# for an id another source names them by (a web event's HubSpot contact id): which portal
+# it belongs to, that source does not say.
+Found = dict[str, set[tuple[str | None, str]]]
 
 
 def _find_ids(
@@ -24,8 +36,8 @@ def _find_ids(
     people: Iterable[tuple[RawObject, PersonalData]],
     email: str | None,
     person_id: str | None,
-) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
+) -> Found:
+    found: Found = {}
     for obj, personal in people:
         columns = table_columns(con, obj.table)
         if personal.person_id is None or columns is None:
@@ -40,48 +52,82 @@ def _find_ids(
         if not conditions:
             continue
         merged = personal.merged_ids if personal.merged_ids in columns else "null"
+        instance = "null" if personal.refers_to else "_source_instance"
         rows = con.execute(
-            f"select {personal.person_id}, {merged} from {obj.table} "
+            f"select distinct {instance}, {personal.person_id}, {merged} from {obj.table} "
             f"where {' or '.join(conditions)}",
             params,
         ).fetchall()
-        ids = found.setdefault(personal.refers_to or obj.source_system, set())
-        for own_id, merged_ids in rows:
-            if own_id:
-                ids.add(own_id)
-            ids.update(i for i in (merged_ids or "").split(";") if i)
+        pairs = found.setdefault(personal.refers_to or obj.source_system, set())
+        for source_instance, own_id, merged_ids in rows:
+            ids = [own_id, *(merged_ids or "").split(";")]
+            pairs.update((source_instance, i) for i in ids if i)
     return found
 
 
+def _only_in(found: Found, instance: str | None, person_id: str | None) -> Found:
+    """``found`` within ``instance`` when one is given. Without one, an id given alone
+    (``person_id``) must name records in one instance of each source: raises
+    :class:`ForgetError` if it names several people."""
+    if instance is not None:
+        return {
+            system: {pair for pair in pairs if pair[0] in (instance, None)}
+            for system, pairs in found.items()
+        }
+    places = sorted({(system, i) for system, pairs in found.items() for i, _ in pairs if i})
+    systems = [system for system, _ in places]
+    if person_id and len(systems) > len(set(systems)):
+        listing = ", ".join(f"{system} {name!r}" for system, name in places)
+        raise ForgetError(
+            f"the id names records in several instances of a source ({listing}), each a "
+            "different person: choose one with --source-instance; nothing changed"
+        )
+    return found
+
+
+def _ids_sql(
+    obj: RawObject, personal: PersonalData, column: str, found: Found
+) -> tuple[str, list[str]]:
+    """SQL that ``column`` holds one of the person's ids, and its parameter: a source's own
+    ids within the instance they were found in, another source's ids (this table's
+    instances are not theirs) as they are."""
+    pairs = found.get(personal.refers_to or obj.source_system, set())
+    if personal.refers_to:
+        return in_ids(column), sorted({i for _, i in pairs})
+    system = obj.source_system
+    keys = sorted(f"{system}:{instance}:{i}" for instance, i in pairs if instance is not None)
+    return in_ids(key_sql(obj, column)), keys
+
+
 def _own_emails(
-    con: duckdb.DuckDBPyConnection,
-    people: Iterable[tuple[RawObject, PersonalData]],
-    person_ids: dict[str, set[str]],
+    con: duckdb.DuckDBPyConnection, people: Iterable[tuple[RawObject, PersonalData]], found: Found
 ) -> list[str]:
     """The addresses the person's own records hold: forgetting someone by id must also
     remove what names them only by address (a form submission, an identified event)."""
-    found: set[str] = set()
+    addresses: set[str] = set()
     for obj, personal in people:
-        ids = sorted(person_ids.get(personal.refers_to or obj.source_system, set()))
         columns = table_columns(con, obj.table)
-        if not ids or personal.person_id is None or columns is None:
+        if personal.person_id is None or columns is None:
             continue
         if personal.email not in columns or personal.refers_to:
             continue
+        matched, ids = _ids_sql(obj, personal, personal.person_id, found)
+        if not ids:
+            continue
         rows = con.execute(
             f"select distinct {personal.email} from {obj.table} "
-            f"where {in_ids(personal.person_id)} and {personal.email} is not null",
+            f"where {matched} and {personal.email} is not null",
             [ids],
         ).fetchall()
-        found.update(address.strip().lower() for (address,) in rows if "@" in address)
-    return sorted(found)
+        addresses.update(address.strip().lower() for (address,) in rows if "@" in address)
+    return sorted(addresses)
 
 
 def _forget_in_table(
     con: duckdb.DuckDBPyConnection,
     obj: RawObject,
     personal: PersonalData,
-    ids: list[str],
+    found: Found,
     email: str | None,
     report: ForgetReport,
 ) -> None:
@@ -92,7 +138,8 @@ def _forget_in_table(
     # The person's own records, and records about them (their id is part of the key).
     for column in (personal.person_id, *(ref for ref in personal.references if ref in obj.key)):
         if column:
-            conditions.append(in_ids(column))
+            matched, ids = _ids_sql(obj, personal, column, found)
+            conditions.append(matched)
             params.append(ids)
     if email and personal.email in columns:
         conditions.append(email_matches(personal.email))
@@ -108,9 +155,9 @@ def _forget_in_table(
     for ref in personal.references:
         if ref in obj.key or ref not in columns:
             continue
-        cleared = con.execute(
-            f"update {obj.table} set {ref} = null where {in_ids(ref)}", [ids]
-        ).fetchone()[0]
+        matched, ids = _ids_sql(obj, personal, ref, found)
+        sql = f"update {obj.table} set {ref} = null where {matched}"
+        cleared = con.execute(sql, [ids]).fetchone()[0]
         if cleared:
             report.cleared[f"{obj.table}.{ref}"] = cleared
 
@@ -124,7 +171,8 @@ def _forget_in_quarantine(
     report: ForgetReport,
 ) -> None:
     """Quarantined rows keep the record as it arrived (JSON), so any that names the person
-    goes: it is evidence of a bad record, not data a mart needs."""
+    goes: it is evidence of a bad record, not data a mart needs. They carry no instance,
+    so the person's ids match there in every instance of the source."""
     if table_columns(con, obj.quarantine_table) is None:
         return
     conditions, params = [], []
@@ -148,16 +196,18 @@ def forget_people(
     con: duckdb.DuckDBPyConnection,
     email: str | None,
     person_id: str | None,
+    instance: str | None,
     report: ForgetReport,
 ) -> None:
     people = personal_objects()
-    report.person_ids = _find_ids(con, people, email, person_id)
-    emails = [email] if email else _own_emails(con, people, report.person_ids)
+    found = _only_in(_find_ids(con, people, email, person_id), instance, person_id)
+    report.person_ids = {system: {i for _, i in pairs} for system, pairs in found.items()}
+    emails = [email] if email else _own_emails(con, people, found)
     for obj, personal in people:
         system = personal.refers_to or obj.source_system
         ids = sorted(report.person_ids.get(system, set()))
         if not ids and not (emails and personal.email):
             continue
         for address in emails or [None]:
-            _forget_in_table(con, obj, personal, ids, address, report)
+            _forget_in_table(con, obj, personal, found, address, report)
             _forget_in_quarantine(con, obj, personal, ids, address, report)

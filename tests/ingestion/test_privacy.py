@@ -11,7 +11,7 @@ import pytest
 from ingestion.csv_exports.objects import DEALS, LEADS, OWNERS, TARGETS, raw_object
 from ingestion.hubspot import objects as hubspot
 from ingestion.pipedrive import objects as pipedrive
-from ingestion.privacy import forget_person, tables_mentioning
+from ingestion.privacy import ForgetError, forget_person, tables_mentioning
 from ingestion.raw import quarantine
 from ingestion.raw.snapshot import ensure_raw_table
 from ingestion.salesforce import objects as salesforce
@@ -232,3 +232,54 @@ def test_forget_by_owner_id_reports_the_employee_alone_and_twice_changes_nothing
     again = forget_person(con, owner="61")
     assert not again.found and not again.removed
     assert again.owner_ids == {"hubspot": {"61"}}  # found, with nothing left to pseudonymise
+
+
+# A second HubSpot portal whose contact 100 is someone else: ids name people per instance.
+OTHER_PORTAL = {
+    hubspot.CONTACTS: {"id": "100", "email": "zoe@example.com", "hs_merged_object_ids": None},
+    hubspot.DEAL_CONTACTS: {"deal_id": "7", "contact_id": "100"},
+    hubspot.ENGAGEMENTS: {"id": "e9", "deal_id": "7", "contact_id": "100", "owner_id": "61"},
+}
+
+
+def _add_other_portal(con) -> None:
+    for obj, row in OTHER_PORTAL.items():
+        marks = ", ".join("?" for _ in row)
+        con.execute(
+            f"insert into {obj.table} (_source_instance, {', '.join(row)}) values ('p2', {marks})",
+            list(row.values()),
+        )
+
+
+def _portal_rows(con, obj) -> list[tuple]:
+    key = ", ".join(OTHER_PORTAL[obj])
+    return sorted(con.execute(f"select _source_instance, {key} from {obj.table}").fetchall())
+
+
+def test_an_id_names_a_person_in_its_own_instance_only(con):
+    _add_other_portal(con)
+    forget_person(con, email="ann@example.com")
+    # Ann was contact 100 of portal p1; contact 100 of p2 is Zoe, and keeps everything.
+    assert [row for row in _portal_rows(con, hubspot.CONTACTS) if row[1] == "100"] == [
+        ("p2", "100", "zoe@example.com", None)
+    ]
+    assert ("p2", "7", "100") in _portal_rows(con, hubspot.DEAL_CONTACTS)
+    assert ("p1", "5", "100") not in _portal_rows(con, hubspot.DEAL_CONTACTS)
+    engagements = {row[1]: row for row in _portal_rows(con, hubspot.ENGAGEMENTS)}
+    assert engagements["e9"] == ("p2", "e9", "7", "100", "61")
+    assert engagements["e1"] == ("p1", "e1", "5", None, "61")
+
+
+def test_an_id_several_instances_hold_needs_the_instance(con):
+    _add_other_portal(con)
+    with pytest.raises(ForgetError, match=r"several instances of a source \(hubspot 'p1', "):
+        forget_person(con, person_id="100")
+    assert len(_portal_rows(con, hubspot.CONTACTS)) == 3  # nothing changed
+    report = forget_person(con, person_id="100", source_instance="p2")
+    assert report.person_ids["hubspot"] == {"100"}
+    assert [row[:3] for row in _portal_rows(con, hubspot.CONTACTS)] == [
+        ("p1", "100", "ann@example.com"),
+        ("p1", "200", "cy@example.com"),
+    ]
+    assert ("p2", "7", "100") not in _portal_rows(con, hubspot.DEAL_CONTACTS)
+    assert ("p1", "5", "100") in _portal_rows(con, hubspot.DEAL_CONTACTS)
