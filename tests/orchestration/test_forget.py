@@ -279,7 +279,8 @@ def test_an_owner_value_of_two_instances_or_of_none_is_refused_and_changes_nothi
         ),
         (
             ["--email", "dee@example.com", "--source-instance", "acme"],
-            "--source-instance chooses whose owner value --owner is: give both",
+            "--source-instance chooses among the instances whose records an --owner value "
+            "or a --contact-id names: give one of them with it",
         ),
     ]
     for args, message in refusals:
