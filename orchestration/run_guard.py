@@ -103,5 +103,5 @@ def unfinished_forget(settings: Settings) -> str | None:
     except ForgetPendingError as exc:
         return str(exc)
     except WarehouseLockedError:
-        return None
+        pass
     return None

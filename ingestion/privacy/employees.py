@@ -12,6 +12,7 @@ import duckdb
 from ingestion.csv_exports.objects import KINDS, SOURCE_SYSTEM, is_extra
 from ingestion.privacy.raw_tables import (
     count_removed,
+    dbt_key,
     email_matches,
     email_params,
     employee_objects,
@@ -42,7 +43,7 @@ class _OwnRecords:
     def keys(self) -> list[str]:
         """Their owner keys, as dbt builds them: ``<source system>:<instance>:<owner id>``."""
         system = self.obj.source_system
-        return sorted({f"{system}:{instance}:{owner_id}" for owner_id, instance, *_ in self.found})
+        return sorted({dbt_key(system, instance, own_id) for own_id, instance, *_ in self.found})
 
     @property
     def places(self) -> set[tuple[str, str]]:
@@ -208,7 +209,7 @@ def _pseudonymise_references(
     """A column naming the employee (see :func:`_naming_columns`) by one of ``addresses``
     (any case) or, within the same instance, exactly by a value of ``namings`` gets
     ``replacement`` in every version; quarantined rows holding any of those go."""
-    keys = sorted(f"{system}:{instance}:{value}" for system, instance, value in namings)
+    keys = sorted(dbt_key(*naming) for naming in namings)
     for obj in raw_objects():
         if obj.employee is None and obj.source_system != SOURCE_SYSTEM:
             continue

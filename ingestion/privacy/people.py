@@ -15,6 +15,7 @@ import duckdb
 
 from ingestion.privacy.raw_tables import (
     count_removed,
+    dbt_key,
     email_matches,
     email_params,
     in_ids,
@@ -95,7 +96,7 @@ def _ids_sql(
     if personal.refers_to:
         return in_ids(column), sorted({i for _, i in pairs})
     system = obj.source_system
-    keys = sorted(f"{system}:{instance}:{i}" for instance, i in pairs if instance is not None)
+    keys = sorted(dbt_key(system, instance, i) for instance, i in pairs if instance is not None)
     return in_ids(key_sql(obj, column)), keys
 
 

@@ -58,6 +58,11 @@ def key_sql(obj: RawObject, column: str) -> str:
     return f"'{obj.source_system}:' || _source_instance || ':' || {column}"
 
 
+def dbt_key(system: str, instance: str, record_id: str) -> str:
+    """The key :func:`key_sql` builds, for a record found: ``<system>:<instance>:<id>``."""
+    return f"{system}:{instance}:{record_id}"
+
+
 def email_params(email: str) -> list[str]:
     address = email.strip().lower()
     return [address, f'"{address}"']
