@@ -260,6 +260,7 @@ select
     weights.model,
     weights.weight,
     weights.rule,
-    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
 from groups_to_rebuild
 left join weights on groups_to_rebuild.deal_key = weights.deal_key

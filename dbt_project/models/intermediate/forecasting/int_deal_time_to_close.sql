@@ -126,7 +126,8 @@ select
     clock_starts.started_at,
     first_closes.closed_at,
     closes.is_won,
-    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
 from groups_to_rebuild
 left join deals on groups_to_rebuild.deal_key = deals.deal_key
 left join clock_starts on deals.deal_key = clock_starts.deal_key

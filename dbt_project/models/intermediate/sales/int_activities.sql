@@ -122,7 +122,8 @@ final as (
         coalesce(counted_on.is_deleted, false) as is_on_deleted_deal,
         activities.occurred_at,
         counted_on.created_at as deal_created_at,
-        activities._load_sequence as source_load_sequence
+        activities._load_sequence as source_load_sequence,
+        {{ built_at() }} as _built_at
     from {{ 'changed' if is_incremental() else 'activities' }} as activities
     left join counted_on on activities.deal_key = counted_on.logged_deal_key
 )

@@ -219,7 +219,8 @@ select
     flows.end_amount,
     flows.amount_change,
     flows.is_pushed,
-    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
 from groups_to_rebuild
 left join flows
     on

@@ -124,7 +124,8 @@ final as (
         activities.is_on_deleted_deal,
         activities.is_orphan or activities.is_on_deleted_deal as is_excluded_from_metrics,
         activities.occurred_at,
-        groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+        groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+        {{ built_at() }} as _built_at
     from groups_to_rebuild
     left join rebuilt_activities as activities
         on groups_to_rebuild.deal_key = activities.deal_key

@@ -179,6 +179,7 @@ select
     credits.rule,
     credits.attributed_pipeline,
     credits.attributed_revenue,
-    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
 from groups_to_rebuild
 left join credited_amounts as credits on groups_to_rebuild.deal_key = credits.deal_key

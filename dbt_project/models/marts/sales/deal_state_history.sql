@@ -147,7 +147,8 @@ select
     lower(dated_states.forecast_category) as forecast_category,
     dated_states.owner_key,
     deals.is_deleted or deals.merged_into_deal_key is not null as is_excluded_from_metrics,
-    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
 from groups_to_rebuild
 left join dated_states on groups_to_rebuild.deal_key = dated_states.deal_key
 left join deals on groups_to_rebuild.deal_key = deals.deal_key

@@ -43,6 +43,7 @@ renamed as (
 
         -- load metadata: the raw version's place in its source's loads
         _load_sequence,
+        {{ built_at() }} as _built_at,
 
         -- timestamps
         {{ parse_utc_timestamp('"timestamp"') }} as occurred_at

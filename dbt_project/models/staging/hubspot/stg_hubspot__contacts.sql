@@ -46,7 +46,8 @@ renamed as (
         {{ parse_utc_timestamp('hs_lifecyclestage_customer_date') }} as became_customer_at,
 
         -- load metadata: the raw version's place in its source's loads
-        _load_sequence
+        _load_sequence,
+        {{ built_at() }} as _built_at
     from source
 )
 

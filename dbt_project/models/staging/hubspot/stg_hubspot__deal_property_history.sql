@@ -28,7 +28,8 @@ renamed as (
         {{ parse_utc_timestamp('"timestamp"') }} as changed_at,
 
         -- bookkeeping
-        _load_sequence
+        _load_sequence,
+        {{ built_at() }} as _built_at
     from source
 )
 

@@ -44,7 +44,8 @@ renamed as (
         {{ parse_utc_timestamp('archived_at') }} as archived_at,
 
         -- load metadata: the raw version's place in its source's loads
-        _load_sequence
+        _load_sequence,
+        {{ built_at() }} as _built_at
     from source
 )
 

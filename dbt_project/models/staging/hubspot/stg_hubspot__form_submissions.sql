@@ -32,7 +32,8 @@ renamed as (
 
         -- versions
         _loaded_at as loaded_at,
-        _load_sequence
+        _load_sequence,
+        {{ built_at() }} as _built_at
     from source
 )
 
