@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import pyarrow.compute as pc
 import pytest
 
 from ingestion.hubspot.client import HubSpotClient
 from ingestion.hubspot.errors import HubSpotAuthError, HubSpotScopeError, HubSpotUnavailableError
 from ingestion.hubspot.files import land_hubspot_files
+from ingestion.hubspot.landing import ensure_raw_tables
 from ingestion.hubspot.sync import sync_hubspot
 from ingestion.simulator import load_manifest, read_table
 from ingestion.simulator.server import ALL_SCOPES, HubSpotServer
@@ -111,6 +113,37 @@ def test_api_and_files_land_identical_rows(sync, con, world):
     assert {s.object: (s.rows_inserted, s.rows_vanished) for s in stats.values()} == {
         name: (0, 0) for name in SYNCED_TABLES
     }
+
+
+def _raw_columns(con) -> dict[str, list[tuple[str, str]]]:
+    """Each raw_hubspot table's columns and types, but the sync's own cursors."""
+    rows = con.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'raw_hubspot' and table_name <> '_cursors' "
+        "order by table_name, ordinal_position"
+    ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        columns.setdefault(table, []).append((column, kind))
+    return columns
+
+
+def test_tables_made_before_any_sync_are_the_ones_a_sync_lands(sync, con):
+    """A job that lands no HubSpot data (transform, CSV exports) on a warehouse HubSpot
+    never reached gets every raw table, empty, with the columns and types a sync lands;
+    after a sync, making them again changes nothing."""
+    empty = duckdb.connect()
+    ensure_raw_tables(empty)
+    made = _raw_columns(empty)
+    assert empty.execute("select count(*) from raw_hubspot.deals").fetchone() == (0,)
+    sync(full=True)
+    landed = _raw_columns(con)
+    assert made == landed
+    assert {"deals", "engagements", "deal_property_history", "_loads"} <= made.keys()
+    deals = con.execute("select count(*) from raw_hubspot.deals").fetchone()[0]
+    ensure_raw_tables(con)
+    assert _raw_columns(con) == landed
+    assert con.execute("select count(*) from raw_hubspot.deals").fetchone()[0] == deals > 0
 
 
 def test_incremental_sync_follows_edits_deletes_and_merges(sync, con, server):
