@@ -139,6 +139,23 @@ def test_a_warning_stops_nothing(crafted_warehouse):
     assert 'class="WARN"' in listed
 
 
+def test_raw_tables_no_source_ever_landed_are_checked_as_empty(crafted_warehouse):
+    """The transform job checks the raw deals before its dbt step: on a warehouse HubSpot
+    never reached, the check makes its tables, empty, and finds nothing wrong."""
+    _spoil(crafted_warehouse, "drop schema raw_hubspot cascade")
+    result = _materialize(crafted_warehouse, raw_deal_checks, rebuild_marts)
+    assert result.success
+    (evaluation,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key == dg.AssetKey(["raw_hubspot", "deals"])
+    ]
+    assert evaluation.passed
+    assert evaluation.metadata["rows"].value == 0
+    with duckdb.connect(str(crafted_warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw_hubspot.engagements").fetchone() == (0,)
+
+
 def test_row_counts_are_compared_with_the_last_runs(crafted_warehouse):
     instance = dg.DagsterInstance.ephemeral()
     first = _materialize(crafted_warehouse, raw_deal_checks, instance=instance)
