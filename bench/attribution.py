@@ -107,22 +107,18 @@ select
         as touch_number,
     touches.*exclude (person_key),
     touches.person_key,
+    -- Each person became a contact two days after their first touch.
+    min(touches.occurred_at) over (partition by touches.person_key) + interval 2 day
+        as person_created_at,
     deals.created_at as deal_created_at,
     touches.occurred_at <= deals.created_at as is_before_deal_creation,
     deals.closed_at as deal_closed_at,
-    deals.is_won as is_deal_won
+    deals.is_won as is_deal_won,
+    hash(deals.deal_key) as _inputs_fingerprint,
+    now() as _built_at
 from intermediate.int_deals as deals
 inner join intermediate.int_marketing_touches as touches
     on touches.person_key = 'p' || substr(deals.deal_key, 2);
-
-create or replace table intermediate.int_contacts as
-select
-    person_key as contact_key,
-    min(occurred_at) + interval 2 day as created_at,
-    false as is_deleted,
-    cast(null as varchar) as merged_into_contact_key
-from intermediate.int_marketing_touches
-group by person_key;
 """
 
 

@@ -129,6 +129,9 @@ BY_FINGERPRINT = {
     "marts.attribution_credits": "rule",
     "intermediate.int_deal_month_movements": "pipeline_id",
     "intermediate.int_deal_time_to_close": "pipeline_id",
+    "intermediate.int_deal_touch_paths": "channel",
+    "intermediate.int_attribution_deal_touches": "channel",
+    "intermediate.int_attribution_touches": "channel",
 }
 # The learned parameters (macros/learned_parameters.sql) and the credits learned from them.
 LEARNED = ("int_attribution_channel_paths", "int_attribution_channel_credits")

@@ -1,12 +1,23 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='deal_key',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where touch_key is null",
+) }}
 {#- Every deal's touches within the lookback window (var attribution_lookback_days before
     the deal's creation; null: no limit), in (time, touch key) order, with the deal's key
     moments and the key points they make (HubSpot's definitions): the first interaction,
     lead creation (the last touch at or before the deal's first person became a contact or
     lead), deal creation (the last touch at or before the deal was created) and closed won
     (the last touch at or before a won deal closed). Each flag marks the touch itself, with
-    no fallback: how a model fills a key point no touch holds is int_attribution_touches'. -#}
+    no fallback: how a model fills a key point no touch holds is int_attribution_touches'.
+
+    Incremental by deal (groups_to_rebuild): a deal's rows are made of its path's within
+    the window only, so its fingerprint is its path's (int_deal_touch_paths) with the
+    window's length, and a daily run rebuilds the deals whose path was rebuilt. -#}
 {%- set lookback_days = var('attribution_lookback_days') %}
-with paths as (
+with windows as (
     select * from {{ ref('int_deal_touch_paths') }}
     {%- if lookback_days is not none %}
         where
@@ -15,24 +26,34 @@ with paths as (
     {%- endif %}
 ),
 
--- When each person became a contact or lead (a Salesforce person is keyed by its lead).
-people as (
+inputs as (
     select
-        contact_key as person_key,
-        created_at
-    from {{ ref('int_contacts') }}
+        deal_key,
+        {{ row_hash(['any_value(_inputs_fingerprint)', "'" ~ lookback_days ~ "'"]) }}
+            as inputs_fingerprint
+    from windows
+    group by deal_key
 ),
 
--- A deal's lead creation is its earliest person's, among the people who touched it. Its
--- window's touches are a tail of its path (the path is in time order, the window cut by
--- time), so they number on from the first of them: no second sort of millions of touches.
+{{ groups_to_rebuild('inputs', 'deal_key', 'touch_number = 1') }},
+
+paths as (
+    select * from windows
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
+),
+
+-- A deal's lead creation is its earliest person's (when they became a contact or lead),
+-- among the people who touched it. Its window's touches are a tail of its path (the path
+-- is in time order, the window cut by time), so they number on from the first of them: no
+-- second sort of millions of touches.
 deal_windows as (
     select
         paths.deal_key,
         min(paths.touch_number) as first_touch_number,
-        min(people.created_at) as lead_created_at
+        min(paths.person_created_at) as lead_created_at
     from paths
-    left join people on paths.person_key = people.person_key
     group by paths.deal_key
 ),
 
@@ -59,7 +80,7 @@ key_numbers as (
 )
 
 select
-    numbered.deal_key,
+    groups_to_rebuild.deal_key,
     numbered.window_touch_number as touch_number,
     numbered.touch_key,
     numbered.touch_source,
@@ -80,6 +101,9 @@ select
     coalesce(numbered.window_touch_number = key_numbers.closed_won_number, false)
         as is_closed_won,
     numbered.is_before_deal_creation as is_in_pipeline_path,
-    numbered.is_deal_won and numbered.occurred_at <= numbered.deal_closed_at as is_in_revenue_path
-from numbered
-inner join key_numbers on numbered.deal_key = key_numbers.deal_key
+    numbered.is_deal_won and numbered.occurred_at <= numbered.deal_closed_at as is_in_revenue_path,
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
+from groups_to_rebuild
+left join numbered on groups_to_rebuild.deal_key = numbered.deal_key
+left join key_numbers on groups_to_rebuild.deal_key = key_numbers.deal_key

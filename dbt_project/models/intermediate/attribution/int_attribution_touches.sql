@@ -1,3 +1,10 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='deal_key',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where touch_key is null",
+) }}
 {#- The touches each conversion is split over: one row per deal, conversion and touch in its
     path, the deal's touches in the lookback window up to the conversion point (deal
     creation for pipeline, closed won for revenue); later touches are left out. Each touch
@@ -9,13 +16,55 @@
       was created) the path's first touch;
     - closed won: the path's last touch; for pipeline, where the deal has not closed, that
       is the deal-creation touch.
-    Key points on the same touch each count: the models add their shares. -#}
-with conversions as (
+    Key points on the same touch each count: the models add their shares.
+
+    Incremental by deal (groups_to_rebuild): a deal's rows are made of its conversions and
+    its touches in a path, whose fingerprint int_attribution_deal_touches hands down. -#}
+with all_conversions as (
     select * from {{ ref('int_attribution_conversions') }}
 ),
 
-touches as (
+all_touches as (
     select * from {{ ref('int_attribution_deal_touches') }}
+),
+
+inputs as (
+    select
+        touch_fingerprints.deal_key,
+        {{ row_hash(['touch_fingerprints.fingerprint', 'conversion_fingerprints.fingerprint']) }}
+            as inputs_fingerprint
+    from (
+        select
+            deal_key,
+            any_value(_inputs_fingerprint) as fingerprint
+        from all_touches
+        where is_in_pipeline_path or is_in_revenue_path
+        group by deal_key
+    ) as touch_fingerprints
+    inner join (
+        select
+            deal_key,
+            {{ order_free_hash(['conversion', 'converted_at']) }} as fingerprint
+        from all_conversions
+        group by deal_key
+    ) as conversion_fingerprints
+        on touch_fingerprints.deal_key = conversion_fingerprints.deal_key
+),
+
+{{ groups_to_rebuild('inputs', 'deal_key') }},
+
+conversions as (
+    select * from all_conversions
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
+),
+
+touches as (
+    select * from all_touches
+    {%- if is_incremental() %}
+        where deal_key in (select groups_to_rebuild.deal_key from groups_to_rebuild)
+    {%- endif %}
 ),
 
 in_path as (
@@ -45,7 +94,7 @@ key_positions as (
 )
 
 select
-    in_path.deal_key,
+    groups_to_rebuild.deal_key,
     in_path.conversion,
     in_path.converted_at,
     in_path.path_position,
@@ -73,7 +122,10 @@ select
         as holds_deal_creation,
     key_positions.deal_creation_position is null as is_deal_creation_fallback,
     in_path.path_position = key_positions.path_touches as holds_closed_won,
-    {{ days_between('in_path.occurred_at', 'in_path.converted_at') }} as days_before_conversion
-from in_path
-inner join key_positions
+    {{ days_between('in_path.occurred_at', 'in_path.converted_at') }} as days_before_conversion,
+    groups_to_rebuild.inputs_fingerprint as _inputs_fingerprint,
+    {{ built_at() }} as _built_at
+from groups_to_rebuild
+left join in_path on groups_to_rebuild.deal_key = in_path.deal_key
+left join key_positions
     on in_path.deal_key = key_positions.deal_key and in_path.conversion = key_positions.conversion

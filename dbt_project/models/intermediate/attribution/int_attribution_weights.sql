@@ -29,14 +29,11 @@ with credits as (
     select * from {{ ref('int_attribution_channel_credits') }}
 ),
 
+-- A deal's touches are built from what their fingerprint says.
 touch_fingerprints as (
     select
         deal_key,
-        {{ order_free_hash([
-            'conversion', 'touch_key', 'channel', 'path_touches', 'days_before_conversion',
-            'holds_first_interaction', 'holds_lead_creation', 'is_lead_creation_fallback',
-            'holds_deal_creation', 'is_deal_creation_fallback', 'holds_closed_won',
-        ]) }} as fingerprint
+        any_value(_inputs_fingerprint) as fingerprint
     from {{ ref('int_attribution_touches') }}
     group by deal_key
 ),

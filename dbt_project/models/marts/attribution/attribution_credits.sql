@@ -34,13 +34,11 @@ conversion_fingerprints as (
     group by deal_key
 ),
 
+-- The touches' and weights' rows of a deal are built from what their fingerprints say.
 touch_fingerprints as (
     select
         deal_key,
-        {{ order_free_hash([
-            'conversion', 'touch_key', 'path_position', 'occurred_at', 'channel', 'source_value',
-            'campaign', 'key_points',
-        ]) }} as fingerprint
+        any_value(_inputs_fingerprint) as fingerprint
     from {{ ref('int_attribution_touches') }}
     group by deal_key
 ),
@@ -48,8 +46,7 @@ touch_fingerprints as (
 weight_fingerprints as (
     select
         deal_key,
-        {{ order_free_hash(['conversion', 'touch_key', 'model', 'weight', 'rule']) }}
-            as fingerprint
+        any_value(_inputs_fingerprint) as fingerprint
     from {{ ref('int_attribution_weights') }}
     group by deal_key
 ),
